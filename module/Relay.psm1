@@ -1,0 +1,6 @@
+﻿# Loads the cmdlets built for this edition: net8.0 for PowerShell 7.4 and
+# later, netstandard2.0 for Windows PowerShell 5.1.
+$binaryFolder = if ($PSEdition -eq 'Core') { 'net8.0' } else { 'netstandard2.0' }
+$cmdletsPath = [System.IO.Path]::Combine($PSScriptRoot, $binaryFolder, 'RelayCmdlets.dll')
+$cmdletsModule = Microsoft.PowerShell.Core\Import-Module -Name $cmdletsPath -PassThru -ErrorAction Stop
+Microsoft.PowerShell.Core\Export-ModuleMember -Cmdlet $cmdletsModule.ExportedCmdlets.Keys

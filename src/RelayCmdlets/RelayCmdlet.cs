@@ -1,0 +1,35 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.Management.Automation;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace RelayCmdlets;
+
+/// <summary>The base of every Relay cmdlet: Ctrl+C cancels a token that every engine call receives.</summary>
+public abstract class RelayCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource _stop = new CancellationTokenSource();
+
+    /// <summary>Cancelled when the user presses Ctrl+C or the pipeline is stopped.</summary>
+    protected CancellationToken StopToken => _stop.Token;
+
+    /// <summary>Cancels <see cref="StopToken"/>.</summary>
+    protected override void StopProcessing() => _stop.Cancel();
+
+    /// <summary>Runs engine work to completion on the pipeline thread.</summary>
+    /// <remarks>The solution's one wait on a Task: cmdlets are synchronous, RelayCore is not.</remarks>
+    /// <typeparam name="T">The result type.</typeparam>
+    /// <param name="work">The engine call, given the stop token.</param>
+    /// <returns>The engine call's result.</returns>
+    protected T Wait<T>(Func<CancellationToken, Task<T>> work) => work(StopToken).GetAwaiter().GetResult();
+
+    /// <summary>Releases the stop token; runs even after Ctrl+C, which skips EndProcessing.</summary>
+    public void Dispose()
+    {
+        _stop.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
