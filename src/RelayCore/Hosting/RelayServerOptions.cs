@@ -1,0 +1,77 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Security;
+
+namespace RelayCore.Hosting;
+
+/// <summary>Everything a <see cref="RelayServer"/> needs: the SMTP storage daemon's configuration.</summary>
+/// <remarks>Defaults are safe: loopback listeners, local clients only, no open relay.</remarks>
+public sealed class RelayServerOptions
+{
+    /// <summary>A name to find the server by (Get-RelayServer -Name).</summary>
+    public string Name { get; set; } = "relay";
+
+    /// <summary>The spool directory; created when missing.</summary>
+    public string SpoolPath { get; set; }
+
+    /// <summary>Ports for plain SMTP listeners (STARTTLS offered when a certificate is set); 0 picks a free port.</summary>
+    public IList<int> Ports { get; } = new List<int>();
+
+    /// <summary>Ports for implicit-TLS listeners (SMTPS, RFC 8314); needs a certificate.</summary>
+    public IList<int> ImplicitTlsPorts { get; } = new List<int>();
+
+    /// <summary>The interface addresses to listen on; loopback (127.0.0.1 and ::1) when empty.</summary>
+    public IList<IPAddress> ListenAddresses { get; } = new List<IPAddress>();
+
+    /// <summary>Whether clients from non-loopback addresses may connect; refused with 554 otherwise.</summary>
+    public bool AllowRemoteClients { get; set; }
+
+    /// <summary>The domain the server names itself by in its greeting, EHLO reply and Received header.</summary>
+    public string Domain { get; set; }
+
+    /// <summary>The largest message accepted, in bytes (SIZE, RFC 1870); 0 for no limit.</summary>
+    public long MaxMessageSize { get; set; }
+
+    /// <summary>An E-MailRelay secrets file whose <c>server</c> lines are the accounts clients log in as, and trusted ranges.</summary>
+    public string ServerSecretsPath { get; set; }
+
+    /// <summary>The TLS certificate: a PEM file (certificate, and key unless <see cref="CertificateKeyPath"/>) or a PFX file.</summary>
+    public string CertificatePath { get; set; }
+
+    /// <summary>The PEM private key file, when it is not in <see cref="CertificatePath"/>.</summary>
+    public string CertificateKeyPath { get; set; }
+
+    /// <summary>The password of a PFX file or an encrypted PEM key.</summary>
+    public SecureString CertificatePassword { get; set; }
+
+    /// <summary>Whether a client must start TLS before AUTH or MAIL (530 otherwise).</summary>
+    public bool RequireTls { get; set; }
+
+    /// <summary>Whether a client must authenticate before MAIL unless it is in a trusted range (530 otherwise).</summary>
+    public bool RequireAuthentication { get; set; }
+
+    /// <summary>Whether to hide the server: no Received header, VRFY disabled, a plain greeting.</summary>
+    public bool Anonymous { get; set; }
+
+    /// <summary>How long a client may stay silent before it is disconnected (421).</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The most simultaneous connections; more are answered 421 and closed.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>The most recipients per message (452 past it, RFC 5321 section 4.5.3.1.8).</summary>
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>The longest command or text line accepted, in bytes with CRLF (500 and disconnect past it).</summary>
+    public int MaxLineLength { get; set; } = 10000;
+
+    /// <summary>How many bad commands a client may send before it is disconnected (421).</summary>
+    public int MaxBadCommands { get; set; } = 10;
+
+    /// <summary>Receives the server's log lines (AUTH secrets redacted); null for none.</summary>
+    public Action<RelayLogLevel, string> Log { get; set; }
+}
