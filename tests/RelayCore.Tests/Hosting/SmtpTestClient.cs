@@ -75,6 +75,17 @@ internal sealed class SmtpTestClient : IDisposable
         return await ReadReplyAsync();
     }
 
+    /// <summary>Greets, submits one message with DATA and returns the final reply.</summary>
+    internal async Task<string> SubmitAsync(string from, string to, string text, string ehlo = "EHLO client.example")
+    {
+        await ReadReplyAsync();
+        await CommandAsync(ehlo);
+        await CommandAsync("MAIL FROM:<" + from + ">");
+        await CommandAsync("RCPT TO:<" + to + ">");
+        await CommandAsync("DATA");
+        return await CommandAsync(text + "\r\n.");
+    }
+
     /// <summary>Reads until the server closes the connection; true when it did within the deadline.</summary>
     internal async Task<bool> WaitForCloseAsync()
     {

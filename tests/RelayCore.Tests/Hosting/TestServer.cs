@@ -63,6 +63,14 @@ internal sealed class TestServer : IAsyncDisposable
         return test;
     }
 
+    /// <summary>The id in a <c>250 2.0.0 OK id=...</c> reply.</summary>
+    internal static string IdOf(string reply) => reply.Substring(reply.IndexOf("id=", StringComparison.Ordinal) + 3);
+
+    internal string ReadContent(string id) => File.ReadAllText(Path.Combine(SpoolPath, id + ".content"));
+
+    internal RelayCore.Spool.Envelope ReadEnvelope(string id) =>
+        RelayCore.Spool.Envelope.Parse(File.ReadAllText(Path.Combine(SpoolPath, id + ".envelope")));
+
     internal string[] Envelopes(string pattern = "*.envelope") => System.IO.Directory.GetFiles(SpoolPath, pattern);
 
     internal string[] AllSpoolFiles() => System.IO.Directory.GetFiles(SpoolPath);
