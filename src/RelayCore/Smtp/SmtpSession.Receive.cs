@@ -40,7 +40,7 @@ internal sealed partial class SmtpSession
             }
             if (!await FillAsync(isIdle: false).ConfigureAwait(false))
             {
-                return ClientLeftMidMessage();
+                return false;
             }
         }
         await FinishMessageAsync().ConfigureAwait(false);
@@ -65,7 +65,7 @@ internal sealed partial class SmtpSession
         {
             if (_input.Buffered == 0 && !await FillAsync(isIdle: false).ConfigureAwait(false))
             {
-                return ClientLeftMidMessage();
+                return false;
             }
             _input.TakeChunk(_chunkRemaining, out int start, out int length);
             _chunkRemaining -= length;
@@ -176,12 +176,15 @@ internal sealed partial class SmtpSession
         Reply("250 2.0.0 OK id=" + committed.Id);
     }
 
-    private bool ClientLeftMidMessage()
+    /// <summary>At the end of a session: a message still being received is dropped and counted as rejected.</summary>
+    private void AbandonUnfinishedMessage()
     {
-        _context.Log(RelayLogLevel.Warning, ClientText + ": disconnected in the middle of a message; nothing stored");
-        _context.Counters.MessageRejected();
+        if (_state == SmtpSessionState.Data || _state == SmtpSessionState.Chunking)
+        {
+            _context.Log(RelayLogLevel.Warning, ClientText + ": connection ended in the middle of a message; nothing stored");
+            _context.Counters.MessageRejected();
+        }
         AbandonMessage();
-        return false;
     }
 
     /// <summary>Drops an uncommitted receipt: disposing it deletes its files.</summary>

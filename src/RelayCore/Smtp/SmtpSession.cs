@@ -126,7 +126,7 @@ internal sealed partial class SmtpSession
         }
         finally
         {
-            AbandonMessage();
+            AbandonUnfinishedMessage();
             _deadline.Dispose();
             _stream.Dispose();
             _input.Dispose();
