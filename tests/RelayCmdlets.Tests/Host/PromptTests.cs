@@ -1,13 +1,23 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
+using System.IO;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace RelayCmdlets.Tests.Host;
 
 /// <summary>Prompts need a person at a terminal: without one they fail at once instead of waiting for ever.</summary>
 public sealed class PromptTests
 {
+    private readonly ITestOutputHelper _log;
+
+    public PromptTests(ITestOutputHelper log)
+    {
+        _log = log;
+    }
+
     private const string ConfirmedFunction =
         "function Remove-Thing { [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')] param() " +
         "if ($PSCmdlet.ShouldProcess('thing', 'Remove')) { 'removed' } else { 'kept' } }; ";
@@ -47,5 +57,30 @@ public sealed class PromptTests
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("What if: Performing the operation \"Remove\" on target \"thing\".\nkept\n", result.Output);
+    }
+
+    [Theory]
+    [InlineData("y", "removed")]
+    [InlineData("N", "kept")]
+    public void Confirm_AtTerminal_AsksAndFollowsTheAnswer(string answer, string expected)
+    {
+        // util-linux's script(1) gives relay a pseudo-terminal, as a person's console would.
+        const string ScriptPath = "/usr/bin/script";
+        if (!File.Exists(ScriptPath))
+        {
+            Assert.True(Environment.GetEnvironmentVariable("RELAY_REQUIRE_PEERS") != "1", $"{ScriptPath} (util-linux) is required but missing.");
+            _log.WriteLine($"SKIPPED LOUDLY: {ScriptPath} (util-linux) is missing, so no pseudo-terminal can be made.");
+            return;
+        }
+
+        using RelayProcess relay = RelayProcess.StartInTerminal(ScriptPath, [ConfirmedFunction + "Remove-Thing -Confirm"]);
+        relay.WaitForOutputText("[?] Help (default is \"Y\"): ", RelayProcess.DefaultTimeout);
+
+        relay.WriteInput(answer + "\r");
+        int exitCode = relay.WaitForExit(RelayProcess.DefaultTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Performing the operation \"Remove\" on target \"thing\".", relay.Output);
+        Assert.Contains("\n" + expected + "\r\n", relay.Output);
     }
 }
