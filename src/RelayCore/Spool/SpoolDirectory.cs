@@ -5,6 +5,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 
 namespace RelayCore.Spool;
@@ -43,6 +44,32 @@ public sealed class SpoolDirectory
 
     /// <summary>The spool directory's full path.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// The platform's default spool directory: <c>%ProgramData%\Relay\spool</c> on Windows;
+    /// elsewhere <c>/var/spool/relay</c> when it exists, else <c>~/.local/share/relay/spool</c>.
+    /// </summary>
+    /// <remarks>
+    /// A system-wide <c>/var/spool/relay</c> is used only when an administrator made it, so an
+    /// unprivileged user's default stays in their home directory.
+    /// </remarks>
+    public static string DefaultPath
+    {
+        get
+        {
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                return System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "Relay", "spool");
+            }
+            const string SystemSpool = "/var/spool/relay";
+            if (Directory.Exists(SystemSpool))
+            {
+                return SystemSpool;
+            }
+            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+            return System.IO.Path.Combine(home, ".local", "share", "relay", "spool");
+        }
+    }
 
     internal DurableCommitter Committer => _committer.Value;
 
