@@ -23,7 +23,7 @@ public sealed class GetRelaySpoolCommand : RelayCmdlet
     public string[] Id { get; set; }
 
     /// <summary>The states to list; all when omitted.</summary>
-    [Parameter(ParameterSetName = ByState, Position = 0)]
+    [Parameter(ParameterSetName = ByState)]
     [Parameter(ParameterSetName = ById)]
     [ValidateNotNullOrEmpty]
     public RelayMessageState[] State { get; set; }

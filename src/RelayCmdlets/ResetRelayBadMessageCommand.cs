@@ -33,7 +33,7 @@ public sealed class ResetRelayBadMessageCommand : RelayCmdlet
     public string[] Id { get; set; }
 
     /// <summary>The spool directory; every Bad message in it is reset when no id is given. The default spool when omitted.</summary>
-    [Parameter(ParameterSetName = All, Position = 0)]
+    [Parameter(ParameterSetName = All)]
     [Parameter(ParameterSetName = ById, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string SpoolPath { get; set; }
