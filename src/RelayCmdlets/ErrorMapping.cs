@@ -32,6 +32,8 @@ internal static class ErrorMapping
                 return new ErrorRecord(error, "InvalidSubmission", ErrorCategory.InvalidArgument, target);
             case ItemNotFoundException:
                 return new ErrorRecord(error, "PathNotFound", ErrorCategory.ObjectNotFound, target);
+            case SpoolFileInUseException inUse:
+                return new ErrorRecord(error, "SpoolFileInUse", ErrorCategory.ResourceBusy, target ?? inUse.FilePath);
             case DirectoryNotFoundException:
                 return new ErrorRecord(error, "SpoolNotFound", ErrorCategory.ObjectNotFound, target);
             case FileNotFoundException:

@@ -29,17 +29,11 @@ public sealed class RemoveRelayMessageCommand : RelayCmdlet
     [ValidateNotNullOrEmpty]
     public string SpoolPath { get; set; }
 
-    /// <summary>Removes each message; a busy one is a non-terminating error.</summary>
+    /// <summary>Removes each message; a busy or new one is a non-terminating error (the spool refuses it).</summary>
     protected override void ProcessRecord()
     {
         foreach (RelayMessage message in ResolveMessages(InputObject, Id, SpoolPath))
         {
-            if (message.State == RelayMessageState.Busy || message.State == RelayMessageState.New)
-            {
-                // A forwarder holds a busy message and a receiver a new one: deleting would pull the files from under them.
-                WriteError(ErrorMapping.TryMap(new RelayMessageBusyException(message), message));
-                continue;
-            }
             if (ShouldProcess(DescribeTarget(message), "Remove message and its content file"))
             {
                 TryInvoke(message, () => SpoolDirectory.Open(message.SpoolPath, create: false).Remove(message));

@@ -60,6 +60,7 @@ public sealed class ResetRelayBadMessageCommand : RelayCmdlet
                 WriteVerbose("Skipped " + message.Id + ": it is " + message.State + ", not Bad.");
                 continue;
             }
+            // The spool enforces the limit too; checking here first reports the decision and skips the prompt.
             if (message.RetryCount >= MaxRetries)
             {
                 WriteVerbose("Skipped " + message.Id + ": it failed " + message.RetryCount + " times (MaxRetries " + MaxRetries + ").");
@@ -67,8 +68,8 @@ public sealed class ResetRelayBadMessageCommand : RelayCmdlet
             }
             RelayMessage reset = null;
             if (ShouldProcess(DescribeTarget(message), "Reset to Ready") &&
-                TryInvoke(message, () => reset = SpoolDirectory.Open(message.SpoolPath, create: false).ResetBad(message)) &&
-                PassThru)
+                TryInvoke(message, () => SpoolDirectory.Open(message.SpoolPath, create: false).TryResetBad(message, MaxRetries, out reset)) &&
+                PassThru && reset != null)
             {
                 WriteObject(reset);
             }
