@@ -20,6 +20,7 @@ public sealed class GetRelaySpoolCommand : RelayCmdlet
     [Parameter(ParameterSetName = ById, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RelayMessageIdCompleter))]
     public string[] Id { get; set; }
 
     /// <summary>The states to list; all when omitted.</summary>

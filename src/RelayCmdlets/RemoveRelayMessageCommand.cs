@@ -22,6 +22,7 @@ public sealed class RemoveRelayMessageCommand : RelayCmdlet
     /// <summary>The ids of the messages to remove (exact ids, no wildcards).</summary>
     [Parameter(ParameterSetName = ById, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RelayMessageIdCompleter))]
     public string[] Id { get; set; }
 
     /// <summary>The spool directory holding the ids; the platform's default spool when omitted.</summary>

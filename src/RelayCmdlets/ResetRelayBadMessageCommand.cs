@@ -30,6 +30,7 @@ public sealed class ResetRelayBadMessageCommand : RelayCmdlet
     /// <summary>The ids of the messages to reset.</summary>
     [Parameter(ParameterSetName = ById, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RelayMessageIdCompleter))]
     public string[] Id { get; set; }
 
     /// <summary>The spool directory; every Bad message in it is reset when no id is given. The default spool when omitted.</summary>
