@@ -31,6 +31,7 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
     private const string ByCompose = "Compose";
 
     private readonly List<string> _lines = new List<string>();
+    private string _spoolPath;
     private SpoolDirectory _spool;
 
     /// <summary>Paths of .eml files to submit, one message each; wildcards allowed.</summary>
@@ -125,8 +126,8 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
     [ValidateNotNullOrEmpty]
     public string SpoolPath { get; set; }
 
-    /// <summary>Opens (or creates) the spool once for the whole pipeline.</summary>
-    protected override void BeginProcessing() => _spool = OpenSpool(SpoolPath, create: true);
+    /// <summary>Resolves the spool path once for the whole pipeline; the directory is made at the first submission, not under -WhatIf.</summary>
+    protected override void BeginProcessing() => _spoolPath = ResolveSpoolPath(SpoolPath);
 
     /// <summary>Submits each file or message object; collects pipeline text lines.</summary>
     protected override void ProcessRecord()
@@ -142,7 +143,7 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
             case ByLiteralPath:
                 foreach (string path in LiteralPath)
                 {
-                    SubmitFiles(path, () => new[] { SessionState.Path.GetUnresolvedProviderPathFromPSPath(path) });
+                    SubmitFiles(path, () => new[] { ResolveLiteralFile(path) });
                 }
                 break;
             case ByText:
@@ -221,16 +222,24 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
 
     private void Submit(string source, string subject, Func<CancellationToken, Task<RelayMessage>> submit)
     {
-        if (!ShouldProcess(source, "Submit to spool " + _spool.Path))
+        if (!ShouldProcess(source, "Submit to spool " + _spoolPath))
         {
             return;
         }
+        _spool ??= OpenSpool(_spoolPath, create: true);
         RelayMessage submitted = null;
         if (TryInvoke(source, () => submitted = Wait(submit)))
         {
             WriteVerbose("Submitted " + submitted.Id + (subject == null ? string.Empty : " '" + subject + "'") + " from <" + submitted.From + "> to " + string.Join(", ", submitted.To) + ".");
             WriteObject(submitted);
         }
+    }
+
+    private string ResolveLiteralFile(string path)
+    {
+        string file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        // Reported like a -Path that matches nothing, not as the FileStream's error (a missing folder would read as a missing spool).
+        return File.Exists(file) ? file : throw new ItemNotFoundException("Cannot find the file '" + file + "' because it does not exist.");
     }
 
     private static void AddAll(ICollection<string> target, IEnumerable<string> values)

@@ -73,9 +73,9 @@ Describe 'Submit-RelayMessage' {
             Should -Throw -ErrorId 'PathNotFound,RelayCmdlets.SubmitRelayMessageCommand'
     }
 
-    It 'writes nothing with -WhatIf' {
+    It 'writes nothing, not even the spool directory, with -WhatIf' {
         Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -WhatIf
 
-        Get-ChildItem $spool | Should -BeNullOrEmpty
+        Test-Path $spool | Should -BeFalse
     }
 }

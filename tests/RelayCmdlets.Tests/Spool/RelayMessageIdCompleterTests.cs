@@ -20,9 +20,7 @@ public sealed class RelayMessageIdCompleterTests : IClassFixture<ModuleRunspace>
         using TestSpool spool = TestSpool.CopyOfEmailRelaySpool();
         string line = command + " -SpoolPath '" + spool.Path + "' -Id emailrelay.3205";
 
-        PipelineResult result = _shell.Invoke(
-            "(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText",
-            ("line", line));
+        PipelineResult result = Complete(line);
 
         Assert.Empty(result.Errors);
         Assert.Equal(new[] { TestSpool.BadMessageId }, result.OutputOf<string>());
@@ -34,11 +32,13 @@ public sealed class RelayMessageIdCompleterTests : IClassFixture<ModuleRunspace>
         using TestSpool spool = TestSpool.CreateEmpty();
         string line = "Get-RelaySpool -SpoolPath '" + spool.File("missing") + "' -Id emailrelay.";
 
-        PipelineResult result = _shell.Invoke(
-            "(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText",
-            ("line", line));
+        PipelineResult result = Complete(line);
 
         Assert.Empty(result.Errors);
         Assert.Empty(result.Output);
     }
+
+    private PipelineResult Complete(string line) => _shell.Invoke(
+        "(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText",
+        ("line", line));
 }

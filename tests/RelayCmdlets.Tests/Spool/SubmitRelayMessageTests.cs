@@ -142,15 +142,26 @@ public sealed class SubmitRelayMessageTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
-    public void WhatIf_WritesNoFilesAndNamesTheSpool()
+    public void WhatIf_CreatesNeitherFilesNorTheSpoolAndNamesTheSpool()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+        string nested = spool.File("new-spool");
+
+        PipelineResult result = _shell.Invoke("Submit-RelayMessage -SpoolPath $nested -From a@example.com -To b@example.net -Subject s -WhatIf", ("nested", nested));
+
+        Assert.Empty(result.Errors);
+        Assert.False(Directory.Exists(nested));
+        Assert.Contains(result.HostLines, line => line.Contains("Submit to spool " + nested, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void LiteralPathInMissingFolder_WritesPathNotFound()
     {
         using TestSpool spool = TestSpool.CreateEmpty();
 
-        PipelineResult result = _shell.Invoke("Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -Subject s -WhatIf", ("spool", spool.Path));
+        PipelineResult result = _shell.Invoke("Submit-RelayMessage -LiteralPath $missing -SpoolPath $spool", ("spool", spool.Path), ("missing", spool.File("no-folder/a.eml")));
 
-        Assert.Empty(result.Errors);
-        Assert.Empty(Directory.GetFiles(spool.Path));
-        Assert.Contains(result.HostLines, line => line.Contains("Submit to spool " + spool.Path, StringComparison.Ordinal));
+        Assert.Equal(new[] { "PathNotFound,RelayCmdlets.SubmitRelayMessageCommand" }, result.ErrorIds);
     }
 
     [Fact]
