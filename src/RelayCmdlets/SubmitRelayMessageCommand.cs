@@ -91,7 +91,7 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
     [Parameter(ParameterSetName = ByCompose)]
     public SwitchParameter BodyAsHtml { get; set; }
 
-    /// <summary>Files to attach to a composed message.</summary>
+    /// <summary>Files to attach to a composed message (literal paths).</summary>
     [Parameter(ParameterSetName = ByCompose)]
     [ValidateNotNullOrEmpty]
     public string[] Attachment { get; set; }
@@ -203,7 +203,7 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
         foreach (string path in Attachment ?? new string[0])
         {
             string resolved = null;
-            if (!TryInvoke(path, () => resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(path, out _).Single()))
+            if (!TryInvoke(path, () => resolved = ResolveLiteralFile(path)))
             {
                 return;
             }

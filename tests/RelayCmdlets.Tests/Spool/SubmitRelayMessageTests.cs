@@ -155,6 +155,20 @@ public sealed class SubmitRelayMessageTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public void MissingAttachment_WritesPathNotFoundAndSpoolsNothing()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+
+        PipelineResult result = _shell.Invoke(
+            "Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -Attachment $missing",
+            ("spool", spool.Path), ("missing", spool.File("missing.pdf")));
+
+        Assert.Equal(new[] { "PathNotFound,RelayCmdlets.SubmitRelayMessageCommand" }, result.ErrorIds);
+        Assert.Equal(spool.File("missing.pdf"), result.Errors[0].TargetObject);
+        Assert.Empty(Directory.GetFiles(spool.Path));
+    }
+
+    [Fact]
     public void LiteralPathInMissingFolder_WritesPathNotFound()
     {
         using TestSpool spool = TestSpool.CreateEmpty();
