@@ -50,11 +50,12 @@ public sealed class SpoolDirectory
 
     /// <summary>
     /// The platform's default spool directory: <c>%ProgramData%\Relay\spool</c> on Windows;
-    /// elsewhere <c>/var/spool/relay</c> when it exists, else <c>~/.local/share/relay/spool</c>.
+    /// elsewhere <c>/var/spool/relay</c> when this user may write it (or create it), else
+    /// <c>~/.local/share/relay/spool</c>.
     /// </summary>
     /// <remarks>
-    /// A system-wide <c>/var/spool/relay</c> is used only when an administrator made it, so an
-    /// unprivileged user's default stays in their home directory.
+    /// The machine-wide spool serves a service account or root, the profile one a user's trial
+    /// run, so both work unconfigured. Reading the property creates no directory.
     /// </remarks>
     public static string DefaultPath
     {
@@ -65,12 +66,9 @@ public sealed class SpoolDirectory
                 return System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "Relay", "spool");
             }
             const string SystemSpool = "/var/spool/relay";
-            if (Directory.Exists(SystemSpool))
-            {
-                return SystemSpool;
-            }
-            string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            return System.IO.Path.Combine(home, ".local", "share", "relay", "spool");
+            return CanWrite(SystemSpool)
+                ? SystemSpool
+                : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "relay", "spool");
         }
     }
 
@@ -459,5 +457,31 @@ public sealed class SpoolDirectory
         id = null;
         state = default;
         return false;
+    }
+
+    private static bool CanWrite(string directory)
+    {
+        // The nearest folder that exists decides, so that asking creates nothing (-WhatIf).
+        string existing = directory;
+        while (existing != null && !Directory.Exists(existing))
+        {
+            existing = System.IO.Path.GetDirectoryName(existing);
+        }
+        if (existing == null)
+        {
+            return false;
+        }
+        // Trying is the only portable test: permission bits, ACLs and read-only mounts all count.
+        string probe = System.IO.Path.Combine(existing, ".relay-probe-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            File.WriteAllBytes(probe, Array.Empty<byte>());
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 }
