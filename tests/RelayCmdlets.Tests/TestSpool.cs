@@ -21,7 +21,7 @@ public sealed class TestSpool : IDisposable
     public string Path { get; }
 
     /// <summary>The spool written by E-MailRelay 2.6b: <c>../shared/testdata/emailrelay-2.6b/spool</c>.</summary>
-    public static string EmailRelaySpool => System.IO.Path.Combine(FindRepositoryRoot(), "..", "shared", "testdata", "emailrelay-2.6b", "spool");
+    public static string EmailRelaySpool => System.IO.Path.Combine(Repository.Root, "..", "shared", "testdata", "emailrelay-2.6b", "spool");
 
     /// <summary>Creates an empty spool.</summary>
     /// <returns>The spool.</returns>
@@ -56,17 +56,5 @@ public sealed class TestSpool : IDisposable
         {
             Directory.Delete(Path, recursive: true);
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder != null; folder = folder.Parent)
-        {
-            if (System.IO.File.Exists(System.IO.Path.Combine(folder.FullName, "Relay.slnx")))
-            {
-                return folder.FullName;
-            }
-        }
-        throw new DirectoryNotFoundException("No Relay.slnx above " + AppContext.BaseDirectory + ".");
     }
 }
