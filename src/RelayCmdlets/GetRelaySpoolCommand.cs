@@ -1,6 +1,7 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
@@ -38,7 +39,7 @@ public sealed class GetRelaySpoolCommand : RelayCmdlet
     protected override void ProcessRecord()
     {
         SpoolDirectory spool = OpenSpool(SpoolPath, create: false);
-        var unmatched = new HashSet<string>((Id ?? new string[0]).Where(id => !WildcardPattern.ContainsWildcardCharacters(id)));
+        var unmatched = new HashSet<string>((Id ?? Array.Empty<string>()).Where(id => !WildcardPattern.ContainsWildcardCharacters(id)));
         foreach (RelayMessage message in spool.Find(Id, State))
         {
             unmatched.Remove(message.Id);

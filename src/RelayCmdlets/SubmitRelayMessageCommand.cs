@@ -200,7 +200,7 @@ public sealed class SubmitRelayMessageCommand : RelayCmdlet
         AddAll(draft.To, To);
         AddAll(draft.Cc, Cc);
         AddAll(draft.Bcc, Bcc);
-        foreach (string path in Attachment ?? new string[0])
+        foreach (string path in Attachment ?? Array.Empty<string>())
         {
             string resolved = null;
             if (!TryInvoke(path, () => resolved = ResolveLiteralFile(path)))

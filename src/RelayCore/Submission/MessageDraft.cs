@@ -44,7 +44,7 @@ public sealed class MessageDraft
 
     /// <summary>Builds the MIME message, encoded for 7-bit transport (quoted-printable or base64 where needed).</summary>
     /// <returns>The message, with a Date and a Message-Id.</returns>
-    /// <exception cref="InvalidSubmissionException">An address cannot be parsed.</exception>
+    /// <exception cref="InvalidSubmissionException">An address cannot be parsed, or a header name is not valid.</exception>
     /// <exception cref="System.IO.IOException">An attachment cannot be read.</exception>
     public MimeMessage ToMimeMessage()
     {
@@ -59,7 +59,14 @@ public sealed class MessageDraft
         message.MessageId = MimeKit.Utils.MimeUtils.GenerateMessageId();
         foreach (KeyValuePair<string, string> header in Headers)
         {
-            message.Headers.Add(header.Key, encoding, header.Value ?? string.Empty);
+            try
+            {
+                message.Headers.Add(header.Key, encoding, header.Value ?? string.Empty);
+            }
+            catch (ArgumentException error)
+            {
+                throw new InvalidSubmissionException("'" + header.Key + "' is not a header field name.", error);
+            }
         }
 
         var body = new TextPart(IsBodyHtml ? "html" : "plain");

@@ -54,9 +54,10 @@ public static class MessageSubmitter
         var output = new byte[ChunkSize * 2];
         (byte[] header, byte[] bodyStart) = await ReadHeaderAsync(content, normalizer, input, output, cancellationToken).ConfigureAwait(false);
         List<HeaderField> fields = HeaderField.Split(header);
+        (string from, List<string> to) = ResolveEnvelope(fields.Select(field => (field.Name, field.RawValue)), envelopeFrom, envelopeTo);
 
         using IncomingMessage incoming = spool.CreateMessage();
-        FillEnvelope(incoming.Envelope, fields.Select(field => (field.Name, field.RawValue)), envelopeFrom, envelopeTo);
+        FillEnvelope(incoming.Envelope, from, to);
         foreach (HeaderField field in fields.Where(field => !IsBcc(field.Name)))
         {
             await incoming.Content.WriteAsync(field.Bytes, 0, field.Bytes.Length, cancellationToken).ConfigureAwait(false);
@@ -97,13 +98,16 @@ public static class MessageSubmitter
         format.NewLineFormat = NewLineFormat.Dos;
         format.HiddenHeaders.Add(HeaderId.Bcc);
 
+        (string from, List<string> to) = ResolveEnvelope(message.Headers.Select(header => (header.Field, header.RawValue)), envelopeFrom, envelopeTo);
+
         using IncomingMessage incoming = spool.CreateMessage();
-        FillEnvelope(incoming.Envelope, message.Headers.Select(header => (header.Field, header.RawValue)), envelopeFrom, envelopeTo);
+        FillEnvelope(incoming.Envelope, from, to);
         await message.WriteToAsync(format, incoming.Content, cancellationToken).ConfigureAwait(false);
         return await incoming.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static void FillEnvelope(Envelope envelope, IEnumerable<(string Name, byte[] RawValue)> headers, string envelopeFrom, IReadOnlyCollection<string> envelopeTo)
+    /// <summary>The envelope sender and recipients: as given, else from the headers; checked before any file is made.</summary>
+    private static (string From, List<string> To) ResolveEnvelope(IEnumerable<(string Name, byte[] RawValue)> headers, string envelopeFrom, IReadOnlyCollection<string> envelopeTo)
     {
         var parsed = headers
             .Where(header => IsAddressHeader(header.Name))
@@ -122,7 +126,11 @@ public static class MessageSubmitter
         {
             throw new InvalidSubmissionException("The message has no recipients: give the envelope recipients or To, Cc or Bcc headers.");
         }
+        return (from, to);
+    }
 
+    private static void FillEnvelope(Envelope envelope, string from, List<string> to)
+    {
         envelope.From = from;
         envelope.ToRemote.AddRange(to);
         envelope.Client = LocalClient;

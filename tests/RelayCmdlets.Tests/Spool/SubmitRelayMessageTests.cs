@@ -169,6 +169,28 @@ public sealed class SubmitRelayMessageTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public void HeaderWithInvalidName_WritesInvalidSubmission()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+
+        PipelineResult result = _shell.Invoke("Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -Header @{ 'Bad Name' = 'x' }", ("spool", spool.Path));
+
+        Assert.Equal(new[] { "InvalidSubmission,RelayCmdlets.SubmitRelayMessageCommand" }, result.ErrorIds);
+        Assert.Empty(Directory.GetFiles(spool.Path));
+    }
+
+    [Fact]
+    public void ExtraHeaders_AreInTheContent()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+
+        PipelineResult result = _shell.Invoke("Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -Header @{ 'X-Priority' = '1' } | ForEach-Object ContentPath", ("spool", spool.Path));
+
+        Assert.Empty(result.Errors);
+        Assert.Contains("\r\nX-Priority: 1\r\n", File.ReadAllText(result.OutputOf<string>().Single()), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LiteralPathInMissingFolder_WritesPathNotFound()
     {
         using TestSpool spool = TestSpool.CreateEmpty();
