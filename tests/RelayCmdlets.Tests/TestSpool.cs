@@ -20,8 +20,8 @@ public sealed class TestSpool : IDisposable
     /// <summary>The spool directory.</summary>
     public string Path { get; }
 
-    /// <summary>The spool written by E-MailRelay 2.6b: <c>../shared/testdata/emailrelay-2.6b/spool</c>.</summary>
-    public static string EmailRelaySpool => System.IO.Path.Combine(Repository.Root, "..", "shared", "testdata", "emailrelay-2.6b", "spool");
+    /// <summary>The spool written by E-MailRelay 2.6b, as the repository keeps it for the engine tests.</summary>
+    public static string EmailRelaySpool => System.IO.Path.Combine(Repository.Root, "tests", "RelayCore.Tests", "Spool", "TestData", "emailrelay-2.6b");
 
     /// <summary>Creates an empty spool.</summary>
     /// <returns>The spool.</returns>
@@ -37,7 +37,7 @@ public sealed class TestSpool : IDisposable
     public static TestSpool CopyOfEmailRelaySpool()
     {
         TestSpool spool = CreateEmpty();
-        foreach (string file in Directory.GetFiles(EmailRelaySpool))
+        foreach (string file in Directory.GetFiles(EmailRelaySpool, "emailrelay.*"))
         {
             System.IO.File.Copy(file, System.IO.Path.Combine(spool.Path, System.IO.Path.GetFileName(file)));
         }

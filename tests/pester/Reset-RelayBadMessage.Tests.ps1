@@ -4,7 +4,8 @@
 BeforeAll {
     $modulePath = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { "$PSScriptRoot/../../out/Relay/Relay.psd1" }
     Import-Module $modulePath -Force -ErrorAction Stop
-    $testData = "$PSScriptRoot/../../../shared/testdata/emailrelay-2.6b/spool"
+    # The spool E-MailRelay 2.6b wrote, as the repository keeps it for the engine tests.
+    $testData = "$PSScriptRoot/../RelayCore.Tests/Spool/TestData/emailrelay-2.6b"
     $badId = 'emailrelay.32054.1795422460.1'
 }
 
@@ -12,7 +13,7 @@ Describe 'Reset-RelayBadMessage' {
     BeforeEach {
         $spool = Join-Path $TestDrive 'spool'
         New-Item -ItemType Directory -Path $spool | Out-Null
-        Copy-Item -Path "$testData/*" -Destination $spool
+        Copy-Item -Path "$testData/emailrelay.*" -Destination $spool
     }
 
     AfterEach {
