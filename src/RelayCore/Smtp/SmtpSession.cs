@@ -89,6 +89,8 @@ internal sealed partial class SmtpSession
 
     private CancellationToken Token => _deadline.Token;
 
+    private string ShuttingDown => "421 4.3.2 " + _context.Domain + " Service shutting down";
+
     /// <summary>Runs the conversation until the client quits, fails, times out or the server stops.</summary>
     internal async Task RunAsync()
     {
@@ -112,7 +114,7 @@ internal sealed partial class SmtpSession
         {
             if (_context.IsStopping)
             {
-                await SayGoodbyeAsync("421 4.3.2 " + _context.Domain + " Service shutting down").ConfigureAwait(false);
+                await SayGoodbyeAsync(ShuttingDown).ConfigureAwait(false);
             }
             else
             {
@@ -168,11 +170,15 @@ internal sealed partial class SmtpSession
                     return;
                 }
             }
+            // The batch's replies go out before the session counts as idle, so a stop cannot cut them off.
+            _deadline.CancelAfter(_options.IdleTimeout);
+            await _output.FlushAsync(_stream, Token).ConfigureAwait(false);
             // Waiting for a command: the one place a stopping server may interrupt.
             Interlocked.Exchange(ref _isAwaitingCommand, 1);
             if (_context.IsStopping)
             {
-                CancelDeadline();
+                await SayGoodbyeAsync(ShuttingDown).ConfigureAwait(false);
+                return;
             }
             bool more = await FillAsync(isIdle: true).ConfigureAwait(false);
             Interlocked.Exchange(ref _isAwaitingCommand, 0);
