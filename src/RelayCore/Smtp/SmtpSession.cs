@@ -94,7 +94,11 @@ internal sealed partial class SmtpSession
     /// <summary>Runs the conversation until the client quits, fails, times out or the server stops.</summary>
     internal async Task RunAsync()
     {
-        _context.Log(RelayLogLevel.Information, "connection from " + ClientText + (_isImplicitTls ? " (implicit TLS)" : string.Empty));
+        // Guarded: building these strings per connection is wasted work when nobody listens.
+        if (_context.IsLogging(RelayLogLevel.Information))
+        {
+            _context.Log(RelayLogLevel.Information, "connection from " + ClientText + (_isImplicitTls ? " (implicit TLS)" : string.Empty));
+        }
         try
         {
             if (_isImplicitTls)
@@ -133,7 +137,10 @@ internal sealed partial class SmtpSession
             _stream.Dispose();
             _input.Dispose();
             _output.Dispose();
-            _context.Log(RelayLogLevel.Information, "connection from " + ClientText + " closed");
+            if (_context.IsLogging(RelayLogLevel.Information))
+            {
+                _context.Log(RelayLogLevel.Information, "connection from " + ClientText + " closed");
+            }
         }
     }
 

@@ -34,9 +34,7 @@ public class LargeMessageTests
     public async Task Data_100MiBMessage_IsStoredWithFlatMemory()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.LogLevel = RelayCore.Hosting.RelayLogLevel.Information);
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
         await client.CommandAsync("MAIL FROM:<a@b> SIZE=" + MessageSize);
         await client.CommandAsync("RCPT TO:<c@d>");
         Assert.StartsWith("354", await client.CommandAsync("DATA"));

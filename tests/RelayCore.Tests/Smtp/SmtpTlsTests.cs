@@ -53,10 +53,8 @@ public class SmtpTlsTests
 
         string ehlo = await client.CommandAsync("EHLO client.example");
         Assert.DoesNotContain("STARTTLS", ehlo);
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("secure\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("secure");
         Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
     }
 
@@ -64,9 +62,7 @@ public class SmtpTlsTests
     public async Task StartTls_CommandsPipelinedBeforeHandshake_AreDiscarded()
     {
         await using TestServer server = await StartWithCertificateAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
 
         // The injected MAIL sits in the server's buffer before TLS starts; it must never run.
         Assert.StartsWith("220", await client.CommandAsync("STARTTLS\r\nMAIL FROM:<injected@evil>"));
@@ -79,9 +75,7 @@ public class SmtpTlsTests
     public async Task StartTls_AfterHandshake_MailNeedsNewEhlo()
     {
         await using TestServer server = await StartWithCertificateAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
         await client.CommandAsync("STARTTLS");
         await client.StartTlsAsync();
 
@@ -92,9 +86,7 @@ public class SmtpTlsTests
     public async Task StartTls_WithoutCertificate_IsNotAvailable()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         Assert.StartsWith("502 5.5.1", await client.CommandAsync("STARTTLS"));
     }
@@ -133,10 +125,8 @@ public class SmtpTlsTests
         Assert.StartsWith("220 relay.test", await client.ReadReplyAsync());
         string ehlo = await client.CommandAsync("EHLO client.example");
         Assert.DoesNotContain("STARTTLS", ehlo);
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("implicit\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("implicit");
         Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
     }
 }
