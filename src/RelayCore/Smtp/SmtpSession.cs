@@ -172,7 +172,7 @@ internal sealed partial class SmtpSession
                     await _output.FlushAsync(_stream, Token).ConfigureAwait(false);
                     return;
                 }
-                if (next != Next.Continue && !await RunAsync(next).ConfigureAwait(false))
+                if (next != Next.Continue && !await PerformAsync(next).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -196,7 +196,8 @@ internal sealed partial class SmtpSession
         }
     }
 
-    private async Task<bool> RunAsync(Next next)
+    /// <summary>Does what a command started and cannot finish synchronously; false ends the session.</summary>
+    private async Task<bool> PerformAsync(Next next)
     {
         switch (next)
         {
@@ -245,6 +246,12 @@ internal sealed partial class SmtpSession
 
     private Next HandleLine(ReadOnlySpan<byte> line)
     {
+        if (HasControlCharacters(line))
+        {
+            // A CR or NUL inside a command could forge header or envelope lines later.
+            _sasl = null;
+            return Bad("500 5.5.2 Control characters are not allowed in commands");
+        }
         if (_sasl != null)
         {
             return ContinueAuth(line);
@@ -582,6 +589,18 @@ internal sealed partial class SmtpSession
 
     /// <summary>Closes the socket from any thread; the session's own buffers are released only by the session.</summary>
     private void CloseSocket() => _socket.Dispose();
+
+    private static bool HasControlCharacters(ReadOnlySpan<byte> line)
+    {
+        foreach (byte b in line)
+        {
+            if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static string Decode(ReadOnlySpan<byte> bytes) => bytes.Length == 0 ? string.Empty : s_utf8.GetString(bytes.ToArray());
 

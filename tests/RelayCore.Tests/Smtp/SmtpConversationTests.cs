@@ -252,4 +252,18 @@ public class SmtpConversationTests
         Assert.StartsWith("250 2.0.0 OK id=", reply);
         Assert.Equal(2, server.Envelopes().Length);
     }
+
+    [Theory]
+    [InlineData("EHLO evil\rInjected: header")]
+    [InlineData("MAIL FROM:<a@b\u0000>")]
+    public async Task Command_WithControlCharacters_IsRefused(string command)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+
+        string reply = await client.CommandAsync(command);
+
+        Assert.StartsWith("500 5.5.2", reply);
+    }
 }
