@@ -14,12 +14,17 @@ namespace RelayCore.Tests.Smtp;
 
 public class SmtpTlsTests
 {
-    internal static Task<TestServer> StartWithCertificateAsync(bool usePfx = false, Action<RelayServerOptions> configure = null)
+    internal static Task<TestServer> StartWithCertificateAsync(bool usePfx = false, Action<RelayServerOptions> configure = null, string serverSecrets = null)
     {
         string directory = TestServer.NewDirectory();
         TestCertificate files = TestCertificate.Create(directory);
         return TestServer.StartAsync(o =>
         {
+            if (serverSecrets != null)
+            {
+                o.ServerSecretsPath = System.IO.Path.Combine(directory, "server.auth");
+                System.IO.File.WriteAllText(o.ServerSecretsPath, serverSecrets);
+            }
             if (usePfx)
             {
                 o.CertificatePath = files.PfxPath;
@@ -94,13 +99,7 @@ public class SmtpTlsTests
     [Fact]
     public async Task RequireTls_MailBeforeTls_Gets530AndAuthIsHidden()
     {
-        string secrets = System.IO.Path.Combine(TestServer.NewDirectory(), "server.auth");
-        System.IO.File.WriteAllText(secrets, "server plain alice s3cret\n");
-        await using TestServer server = await StartWithCertificateAsync(configure: o =>
-        {
-            o.RequireTls = true;
-            o.ServerSecretsPath = secrets;
-        });
+        await using TestServer server = await StartWithCertificateAsync(configure: o => o.RequireTls = true, serverSecrets: "server plain alice s3cret\n");
         using SmtpTestClient client = await server.ConnectAsync();
         await client.ReadReplyAsync();
         string before = await client.CommandAsync("EHLO x");
