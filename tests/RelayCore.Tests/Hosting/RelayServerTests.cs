@@ -114,8 +114,9 @@ public class RelayServerTests
         string directory = TestServer.NewDirectory();
         string spool = Path.Combine(directory, "spool");
         Directory.CreateDirectory(spool);
-        File.WriteAllText(Path.Combine(spool, "emailrelay.1.1700000000.1.envelope.new"), string.Empty);
-        File.WriteAllText(Path.Combine(spool, "emailrelay.1.1700000000.1.content"), "partial");
+        // A receipt by a process that no longer runs (no such pid) is what a crash leaves.
+        File.WriteAllText(Path.Combine(spool, "emailrelay.999999999.1700000000.1.envelope.new"), string.Empty);
+        File.WriteAllText(Path.Combine(spool, "emailrelay.999999999.1700000000.1.content"), "partial");
 
         await using TestServer server = await TestServer.StartAsync(directory: directory);
 
