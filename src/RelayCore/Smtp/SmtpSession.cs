@@ -567,8 +567,10 @@ internal sealed partial class SmtpSession
             Reply(line);
             await _output.FlushAsync(_stream, goodbye.Token).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is IOException || error is SocketException || error is ObjectDisposedException || error is OperationCanceledException)
+        catch (Exception error) when (error is IOException || error is SocketException || error is ObjectDisposedException || error is OperationCanceledException ||
+            error is InvalidOperationException || error is NotSupportedException)
         {
+            // A TLS stream whose read was cancelled may refuse further writes: the goodbye is best effort.
             _context.Log(RelayLogLevel.Debug, ClientText + ": could not say goodbye: " + error.Message);
         }
     }

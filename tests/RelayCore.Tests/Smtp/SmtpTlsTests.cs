@@ -128,4 +128,19 @@ public class SmtpTlsTests
         string reply = await client.DataAsync("implicit");
         Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
     }
+
+    [Fact]
+    public async Task IdleClient_InsideTls_Gets421ThroughTls()
+    {
+        await using TestServer server = await StartWithCertificateAsync(configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(500));
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+        await client.CommandAsync("STARTTLS");
+        await client.StartTlsAsync();
+        await client.CommandAsync("EHLO client.example");
+
+        string reply = await client.ReadReplyAsync();
+
+        Assert.StartsWith("421 4.4.2", reply);
+        Assert.True(await client.WaitForCloseAsync());
+    }
 }
