@@ -313,13 +313,7 @@ internal sealed partial class SmtpSession
         {
             return Reply("250 " + _context.Domain + " says hello");
         }
-        SmtpCapabilities capabilities = Capabilities();
-        Reply("250-" + _context.Domain + " says hello");
-        foreach (string keyword in EhloKeywords(capabilities))
-        {
-            Reply("250-" + keyword);
-        }
-        return Reply("250 HELP");
+        return Reply(_context.EhloReply(Capabilities()));
     }
 
     private SmtpCapabilities Capabilities()
@@ -329,51 +323,11 @@ internal sealed partial class SmtpSession
         {
             capabilities |= SmtpCapabilities.StartTls;
         }
-        if (_context.Secrets != null && _context.Secrets.HasServerAccounts && _authenticatedUser == null && (_isSecure || !_options.RequireTls))
+        if (_context.HasServerAccounts && _authenticatedUser == null && (_isSecure || !_options.RequireTls))
         {
             capabilities |= SmtpCapabilities.Authentication;
         }
         return capabilities;
-    }
-
-    private IEnumerable<string> EhloKeywords(SmtpCapabilities capabilities)
-    {
-        if ((capabilities & SmtpCapabilities.Authentication) != 0)
-        {
-            yield return "AUTH " + SaslServer.Mechanisms;
-        }
-        if ((capabilities & SmtpCapabilities.StartTls) != 0)
-        {
-            yield return "STARTTLS";
-        }
-        if ((capabilities & SmtpCapabilities.Pipelining) != 0)
-        {
-            yield return "PIPELINING";
-        }
-        if ((capabilities & SmtpCapabilities.EightBitMime) != 0)
-        {
-            yield return "8BITMIME";
-        }
-        if ((capabilities & SmtpCapabilities.BinaryMime) != 0)
-        {
-            yield return "BINARYMIME";
-        }
-        if ((capabilities & SmtpCapabilities.Chunking) != 0)
-        {
-            yield return "CHUNKING";
-        }
-        if ((capabilities & SmtpCapabilities.Size) != 0)
-        {
-            yield return _context.MaxMessageSize > 0 ? "SIZE " + _context.MaxMessageSize.ToString(CultureInfo.InvariantCulture) : "SIZE";
-        }
-        if ((capabilities & SmtpCapabilities.SmtpUtf8) != 0)
-        {
-            yield return "SMTPUTF8";
-        }
-        if ((capabilities & SmtpCapabilities.EnhancedStatusCodes) != 0)
-        {
-            yield return "ENHANCEDSTATUSCODES";
-        }
     }
 
     private Next Mail(string argument)
