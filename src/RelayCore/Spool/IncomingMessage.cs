@@ -91,8 +91,8 @@ public sealed class IncomingMessage : IDisposable
         cancellationToken.ThrowIfCancellationRequested();
         _commitStarted = true;
         await _content.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        _size = _content.Length;
-        _envelopeFile.SetLength(0);
+        // Position, not Length: no fstat per message. The envelope file is still empty.
+        _size = _content.Position;
         Envelope.WriteTo(_envelopeFile);
         if (FileDurability.CanSyncFileSystem)
         {
