@@ -176,12 +176,19 @@ RELAY_SERVER_CMD="$RELAY_BIN Start-RelayServer -Port {PORT} -SpoolPath {SPOOL} -
 # A committed message in a Relay (E-MailRelay) spool: its ready envelope.
 RELAY_PATTERN='emailrelay.*.envelope'
 
-# pick_port -> prints a TCP port on 127.0.0.1 that nothing listens on (bounded tries)
+# port_in_use PORT -> true if any TCP socket (any state) has PORT as its local port
+port_in_use() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v p=":$hex" 'substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+# pick_port -> prints a free TCP port below Linux's ephemeral range (32768+),
+# so no client socket of another program can be holding it (bounded tries)
 pick_port() {
     local i p
     for ((i = 0; i < 200; i++)); do
-        p=$((20000 + RANDOM % 30000))
-        is_listening "$p" || { echo "$p"; return 0; }
+        p=$((10000 + RANDOM % 22000))
+        port_in_use "$p" || { echo "$p"; return 0; }
     done
     die "no free port found"
 }
