@@ -184,7 +184,7 @@ public sealed class SpoolDirectory
         catch (InvalidDataException error)
         {
             // A filter or a person broke the envelope: fail it visibly rather than retry it for ever.
-            var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, message.Envelope, message.Size, message.Received);
+            var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, new Envelope(), message.Size, message.Received);
             new ClaimedMessage(this, broken).MarkBad("invalid envelope: " + error.Message, null);
             return null;
         }
