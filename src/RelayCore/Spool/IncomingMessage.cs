@@ -90,15 +90,20 @@ public sealed class IncomingMessage : IDisposable
         }
         cancellationToken.ThrowIfCancellationRequested();
         _commitStarted = true;
-        await _content.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         // Position, not Length: no fstat per message. The envelope file is still empty.
         _size = _content.Position;
         Envelope.WriteTo(_envelopeFile);
         if (FileDurability.CanSyncFileSystem)
         {
             // The committer's one syncfs covers these files; closing now spreads the work over
-            // the sessions instead of the committer's single thread.
+            // the sessions instead of the committer's single thread. Synchronously: what is left
+            // is one buffer's write into the page cache, and Linux has no asynchronous buffered
+            // write, so .NET's FlushAsync would only add a thread-pool hop per message.
             Seal(flushToDisk: false);
+        }
+        else
+        {
+            await _content.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         await _spool.Committer.CommitAsync(this).ConfigureAwait(false);
         _committed = true;
