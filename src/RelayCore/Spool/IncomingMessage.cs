@@ -35,20 +35,29 @@ public sealed class IncomingMessage : IDisposable
     {
         _spool = spool;
         Id = id;
-        // CreateNew on both: an id already taken (say, by a process with the same pid in another
-        // container sharing the spool) fails here instead of overwriting its files.
-        _envelopeFile = new FileStream(NewEnvelopePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1024);
+        // Held before the files exist, so a recovery running in this process never sees them unheld.
+        HeldMessages.Hold(_spool.Path, Id);
         try
         {
-            _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, ContentBufferSize, FileOptions.Asynchronous);
+            // CreateNew on both: an id already taken (say, by a process with the same pid in
+            // another container sharing the spool) fails here instead of overwriting its files.
+            _envelopeFile = new FileStream(NewEnvelopePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1024);
+            try
+            {
+                _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, ContentBufferSize, FileOptions.Asynchronous);
+            }
+            catch
+            {
+                _envelopeFile.Dispose();
+                File.Delete(NewEnvelopePath);
+                throw;
+            }
         }
         catch
         {
-            _envelopeFile.Dispose();
-            File.Delete(NewEnvelopePath);
+            HeldMessages.Release(_spool.Path, Id);
             throw;
         }
-        HeldMessages.Hold(_spool.Path, Id);
     }
 
     /// <summary>The new message's id.</summary>
