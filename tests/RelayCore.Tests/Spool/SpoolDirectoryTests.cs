@@ -149,7 +149,7 @@ public sealed class SpoolDirectoryTests
     }
 
     [Fact]
-    public void TryClaim_MessageWrittenAnHourAgo_ClaimTimeIsNowSoRecoveryLeavesIt()
+    public void TryClaim_MessageWrittenAnHourAgo_ClaimTimeIsNow()
     {
         using var temp = new TempSpool();
         temp.WriteFiles("emailrelay.1.1700000000.1", RelayMessageState.Ready, ReadyEnvelope, "x");
