@@ -173,6 +173,9 @@ REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 # The built host (dotnet build -c Release src/RelayHost) and the server command it runs.
 RELAY_BIN=${RELAY_BIN:-$REPO_DIR/src/RelayHost/bin/Release/net10.0/relay}
 RELAY_SERVER_CMD="$RELAY_BIN Start-RelayServer -Port {PORT} -SpoolPath {SPOOL} -MaxConnections 20000 -Wait"
+# ENGINE=1: RelayCore's SMTP server without PowerShell (dotnet build -c Release bench/engine-server).
+RELAY_ENGINE_CMD="$BENCH_DIR/engine-server/bin/Release/net10.0/EngineServer {PORT} {SPOOL}"
+(( ${ENGINE:-0} )) && RELAY_SERVER_CMD=$RELAY_ENGINE_CMD
 # A committed message in a Relay (E-MailRelay) spool: its ready envelope.
 RELAY_PATTERN='emailrelay.*.envelope'
 

@@ -9,7 +9,7 @@
 #   SERVER_CMD='... {PORT} ... {SPOOL}' ./run.sh
 #   QUICK=1 ./run.sh              # a tenth of the messages, 1,000 idle connections only
 #
-# Variables: SERVER_CMD [the relay host], WORKDIR [a new directory under
+# Variables: SERVER_CMD [the relay host; ENGINE=1: bench/engine-server], WORKDIR [a new directory under
 # /var/tmp], QUICK [0]. Every run's spool is kept until the end and then
 # deleted together (see README.md: mass deletes slow later file creation).
 # Exits 1 if any measurement failed (its row says so), 2 on a set-up error.
@@ -21,7 +21,7 @@ SERVER_CMD=${SERVER_CMD:-$RELAY_SERVER_CMD}
 QUICK=${QUICK:-0}
 need_tool "$SMTP_SOURCE"; need_tool "$SMTP_SINK"
 first=${SERVER_CMD%% *}
-[[ -x $first ]] || command -v "$first" > /dev/null || die "server not found: $first (dotnet build -c Release src/RelayHost)"
+[[ -x $first ]] || command -v "$first" > /dev/null || die "server not found: $first (dotnet build -c Release src/RelayHost, or bench/engine-server for ENGINE=1)"
 
 root=$(mktemp -d "${WORKDIR:-/var/tmp}/relay-bench.XXXXXX")
 trap 'rm -rf "$root"' EXIT
