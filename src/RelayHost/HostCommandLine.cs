@@ -28,7 +28,7 @@ internal sealed class HostCommandLine
 {
     /// <summary>The usage text, for -Help and for errors.</summary>
     public const string Usage =
-        "Usage: relay [-NoProfile] [-NonInteractive] <command words...>\n" +
+        "Usage: relay [-NoProfile] [-NonInteractive] [--] <command words...>\n" +
         "       relay [-NoProfile] [-NonInteractive] -Command <text...>   (-Command - reads the text from standard input)\n" +
         "       relay [-NoProfile] [-NonInteractive] -File <script.ps1> [script arguments...]\n" +
         "       relay -Help | -? | -Version\n" +
@@ -83,6 +83,12 @@ internal sealed class HostCommandLine
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
+            if (arg == "--")
+            {
+                // As for other tools: everything after "--" is the command, even words that look like relay's switches.
+                return Command(JoinFrom(args, i + 1), isInteractive);
+            }
+
             if (!IsSwitch(arg))
             {
                 return Command(JoinFrom(args, i), isInteractive);
@@ -139,7 +145,7 @@ internal sealed class HostCommandLine
         return new HostCommandLine(HostAction.RunCommand, text, null, null, isInteractive);
     }
 
-    private static bool IsSwitch(string arg) => arg == "-?" || arg == "/?" || (arg.Length > 1 && arg[0] == '-' && arg != "--");
+    private static bool IsSwitch(string arg) => arg == "/?" || (arg.Length > 1 && arg[0] == '-');
 
     private static string MatchSwitch(string arg)
     {

@@ -1,7 +1,9 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Text.RegularExpressions;
 using Xunit;
 
@@ -54,6 +56,7 @@ public sealed class CommandLineTests
     [InlineData("-NoProfile", "-Command", "'a' + 'b'")]
     [InlineData("-nop", "-c", "'a'", "+", "'b'")]
     [InlineData("'a'", "+", "'b'")]
+    [InlineData("-NonInteractive", "--", "'a'", "+", "'b'")]
     public void Command_WordsOrSwitches_RunJoinedAsOneCommand(params string[] arguments)
     {
         RelayResult result = RelayProcess.Run(arguments);
@@ -74,11 +77,24 @@ public sealed class CommandLineTests
     [Fact]
     public void ModulePath_Missing_ExitsOneNamingIt()
     {
-        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = "/nonexistent/Relay.psd1" };
+        string missing = Path.Combine(Path.GetTempPath(), "relay-no-such-module-" + Guid.NewGuid().ToString("N"), "Relay.psd1");
+        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = missing };
 
         RelayResult result = RelayProcess.Run(["Get-Command"], "", environment);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("'/nonexistent/Relay.psd1'", result.Error);
+        Assert.Contains($"'{missing}'", result.Error);
+    }
+
+    [Fact]
+    public void ModulePath_Folder_LoadsTheManifestInside()
+    {
+        string moduleFolder = Path.GetDirectoryName(RelayProcess.DefaultModulePath);
+        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = moduleFolder };
+
+        RelayResult result = RelayProcess.Run(["(Get-Module Relay).Path"], "", environment);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith(moduleFolder, result.Output);
     }
 }

@@ -44,6 +44,9 @@ internal sealed class RelayProcess : IDisposable
         }
     }
 
+    /// <summary>The module manifest the build copied beside relay.dll.</summary>
+    public static string DefaultModulePath => Path.Combine(Path.GetDirectoryName(HostPath), "Relay", "Relay.psd1");
+
     /// <summary>Everything written to standard output so far.</summary>
     public string Output => Read(_output);
 
@@ -58,7 +61,9 @@ internal sealed class RelayProcess : IDisposable
     {
         using RelayProcess relay = Start(arguments, standardInput, environment);
         int exitCode = relay.WaitForExit(DefaultTimeout);
-        return new RelayResult(exitCode, relay.Output, relay.Error);
+
+        // Windows ends lines with CRLF; the assertions are about content.
+        return new RelayResult(exitCode, relay.Output.Replace("\r\n", "\n"), relay.Error.Replace("\r\n", "\n"));
     }
 
     /// <summary>Starts relay; standard input gets <paramref name="standardInput"/> and is then closed.</summary>
