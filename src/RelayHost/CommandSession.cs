@@ -68,7 +68,8 @@ internal sealed class CommandSession
         ScriptBlockAst script = Parse(out ParseError[] parseErrors);
         if (parseErrors.Length > 0)
         {
-            ReportTerminatingError(runspace, new ParseException(parseErrors), ui);
+            var parseError = new ParseException(parseErrors);
+            ReportTerminatingError(runspace, parseError.ErrorRecord, parseError.Message, ui);
             return FailureExitCode;
         }
 
@@ -91,9 +92,9 @@ internal sealed class CommandSession
         {
             // A signal stopped the pipeline (or the script stopped itself); the exit code says which below.
         }
-        catch (Exception e) when (e is RuntimeException || e is IContainsErrorRecord)
+        catch (Exception e) when (e is IContainsErrorRecord withRecord)
         {
-            ReportTerminatingError(runspace, e, ui);
+            ReportTerminatingError(runspace, withRecord.ErrorRecord, e.Message, ui);
             hasFailed = true;
         }
         finally
@@ -158,11 +159,8 @@ internal sealed class CommandSession
     }
 
     /// <summary>Renders a terminating error as pwsh does: through Out-Default, to the error stream, with $ErrorView.</summary>
-    private static void ReportTerminatingError(Runspace runspace, Exception exception, RelayUserInterface ui)
+    private static void ReportTerminatingError(Runspace runspace, ErrorRecord record, string message, RelayUserInterface ui)
     {
-        ErrorRecord record = exception is IContainsErrorRecord withRecord
-            ? withRecord.ErrorRecord
-            : new ErrorRecord(exception, "RelayHostUnhandledException", ErrorCategory.NotSpecified, null);
         using PowerShell shell = PowerShell.Create();
         shell.Runspace = runspace;
         shell.AddCommand("Out-Default");
@@ -174,7 +172,7 @@ internal sealed class CommandSession
         catch (RuntimeException)
         {
             // The formatter itself failed: the bare message is still better than nothing.
-            ui.WriteErrorLine(exception.Message);
+            ui.WriteErrorLine(message);
         }
         finally
         {

@@ -87,6 +87,20 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void ModulePath_BrokenManifest_ExitsOneSayingWhy()
+    {
+        using var folder = new TempFolder();
+        string manifest = folder.Write("Relay.psd1", "@{ RootModule = 'Missing.dll'; ModuleVersion = '1.0' }");
+        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = manifest };
+
+        RelayResult result = RelayProcess.Run(["Get-Command"], "", environment);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"relay: the Relay module at '{manifest}' could not be loaded:", result.Error);
+        Assert.Contains("Missing.dll", result.Error);
+    }
+
+    [Fact]
     public void ModulePath_Folder_LoadsTheManifestInside()
     {
         string moduleFolder = Path.GetDirectoryName(RelayProcess.DefaultModulePath);
