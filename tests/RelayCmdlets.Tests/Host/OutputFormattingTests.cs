@@ -1,17 +1,29 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace RelayCmdlets.Tests.Host;
 
 /// <summary>relay formats objects through Out-Default as a shell does, and sends each stream where it belongs.</summary>
-public sealed class OutputFormattingTests : System.IDisposable
+public sealed class OutputFormattingTests : IDisposable
 {
+    /// <summary>$PSStyle.Formatting.TableHeader's default: bold green.</summary>
+    private const string TableHeaderStyle = "\u001b[32;1m";
+
     private readonly TempFolder _folder = new TempFolder();
+    private readonly ITestOutputHelper _log;
+
+    public OutputFormattingTests(ITestOutputHelper log)
+    {
+        _log = log;
+    }
 
     public void Dispose() => _folder.Dispose();
 
@@ -45,9 +57,29 @@ public sealed class OutputFormattingTests : System.IDisposable
     {
         RelayResult result = RelayProcess.Run("Get-Command -Module Relay; $Host.UI.RawUI.BufferSize.Width; Get-Command nothere");
 
-        Assert.DoesNotContain("\u001b", result.Output, System.StringComparison.Ordinal);
-        Assert.DoesNotContain("\u001b", result.Error, System.StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", result.Error, StringComparison.Ordinal);
         Assert.Matches(new Regex(@"^120$", RegexOptions.Multiline), result.Output);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("1", false)]
+    public void Output_AtTerminal_ColoursUnlessNoColor(string noColor, bool isColoured)
+    {
+        string terminalMaker = RelayProcess.FindTerminalMaker(_log);
+        if (terminalMaker == null)
+        {
+            return;
+        }
+
+        var environment = new Dictionary<string, string> { ["NO_COLOR"] = noColor };
+        using RelayProcess relay = RelayProcess.StartInTerminal(terminalMaker, ["Get-Command -Module Relay"], environment);
+        int exitCode = relay.WaitForExit(RelayProcess.DefaultTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Get-RelaySpool", relay.Output);
+        Assert.Equal(isColoured, relay.Output.Contains(TableHeaderStyle, StringComparison.Ordinal));
     }
 
     [Fact]
