@@ -17,6 +17,11 @@ public sealed class OutputFormattingTests : IDisposable
     /// <summary>$PSStyle.Formatting.TableHeader's default: bold green.</summary>
     private const string TableHeaderStyle = "\u001b[32;1m";
 
+    /// <summary>One progress record at 50%, then output.</summary>
+    private const string ProgressScript = "& { [CmdletBinding()] param() " +
+        "$record = [System.Management.Automation.ProgressRecord]::new(1, 'Copying', 'half way'); $record.PercentComplete = 50; " +
+        "$PSCmdlet.WriteProgress($record); 'done' }";
+
     private readonly TempFolder _folder = new TempFolder();
     private readonly ITestOutputHelper _log;
 
@@ -111,14 +116,27 @@ public sealed class OutputFormattingTests : IDisposable
     [Fact]
     public void Progress_Redirected_IsNotShown()
     {
-        const string Script = "& { [CmdletBinding()] param() " +
-            "$PSCmdlet.WriteProgress([System.Management.Automation.ProgressRecord]::new(1, 'Copying', 'half way')); 'done' }";
-
-        RelayResult result = RelayProcess.Run(Script);
+        RelayResult result = RelayProcess.Run(ProgressScript);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("done\n", result.Output);
         Assert.Equal("", result.Error);
+    }
+
+    [Fact]
+    public void Progress_AtTerminal_DrawnThenErasedBeforeOutput()
+    {
+        string terminalMaker = RelayProcess.FindTerminalMaker(_log);
+        if (terminalMaker == null)
+        {
+            return;
+        }
+
+        using RelayProcess relay = RelayProcess.StartInTerminal(terminalMaker, [ProgressScript]);
+        int exitCode = relay.WaitForExit(RelayProcess.DefaultTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("\r\u001b[KCopying: half way [50%]\r\u001b[Kdone", relay.Output, StringComparison.Ordinal);
     }
 
     private string CopyEmailRelaySpool([CallerFilePath] string sourceFile = "")
