@@ -11,7 +11,7 @@ namespace RelayHost;
 
 /// <summary>Runs one <c>relay</c> command line in a runspace that has the Relay module imported, and decides the exit code.</summary>
 /// <remarks>
-/// Exit codes: N for <c>exit N</c>, as in pwsh; 130 or 143 when SIGINT or SIGTERM stopped the pipeline; 1 when the
+/// Exit codes: N for <c>exit N</c>, as in pwsh; 128 + the signal when SIGINT, SIGTERM or SIGHUP stopped the pipeline; 1 when the
 /// command failed with a terminating error or any error record reached the screen (so a script that reports a failure
 /// is not mistaken for a success, while errors it caught or silenced with -ErrorAction do not count); else 0.
 /// PowerShell.HadErrors cannot decide this: with errors merged into Out-Default it misses errors written inside

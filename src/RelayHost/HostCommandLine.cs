@@ -39,7 +39,7 @@ internal sealed class HostCommandLine
         "  relay -File ./resubmit.ps1 -SpoolPath ./spool\n" +
         "\n" +
         "Exit code: 0 on success; 1 when the command wrote an error or failed; N for 'exit N';\n" +
-        "130 after Ctrl+C (SIGINT) and 143 after SIGTERM stopped the command. A second signal ends relay at once.\n" +
+        "130, 143 or 129 after SIGINT (Ctrl+C), SIGTERM or SIGHUP stopped the command. A second signal ends relay at once.\n" +
         "The module is loaded from <relay folder>/Relay/Relay.psd1, or from $RELAY_MODULE_PATH when set.";
 
     /// <summary>pwsh's switches: full name and the shortest abbreviation it accepts.</summary>
