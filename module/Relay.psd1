@@ -11,6 +11,12 @@
     FormatsToProcess     = @('Relay.format.ps1xml')
     CmdletsToExport      = @(
         'Get-RelaySpool'
+        'Submit-RelayMessage'
+        'Remove-RelayMessage'
+        'Reset-RelayBadMessage'
+        'Start-RelayServer'
+        'Stop-RelayServer'
+        'Get-RelayServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

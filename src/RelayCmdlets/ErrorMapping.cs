@@ -6,6 +6,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Net.Sockets;
 using RelayCore.Spool;
+using RelayCore.Submission;
 
 namespace RelayCmdlets;
 
@@ -27,6 +28,12 @@ internal static class ErrorMapping
                 return new ErrorRecord(error, "RelayMessageNotFound", ErrorCategory.ObjectNotFound, target ?? notFound.Id);
             case RelayMessageBusyException busy:
                 return new ErrorRecord(error, "RelayMessageBusy", ErrorCategory.ResourceBusy, target ?? busy.RelayMessage);
+            case InvalidSubmissionException:
+                return new ErrorRecord(error, "InvalidSubmission", ErrorCategory.InvalidArgument, target);
+            case ItemNotFoundException:
+                return new ErrorRecord(error, "PathNotFound", ErrorCategory.ObjectNotFound, target);
+            case SpoolFileInUseException inUse:
+                return new ErrorRecord(error, "SpoolFileInUse", ErrorCategory.ResourceBusy, target ?? inUse.FilePath);
             case DirectoryNotFoundException:
                 return new ErrorRecord(error, "SpoolNotFound", ErrorCategory.ObjectNotFound, target);
             case FileNotFoundException:
