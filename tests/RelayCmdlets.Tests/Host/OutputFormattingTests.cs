@@ -3,8 +3,6 @@
 
 using System;
 using System.Collections.Generic;
-using System.IO;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
@@ -12,7 +10,7 @@ using Xunit.Abstractions;
 namespace RelayCmdlets.Tests.Host;
 
 /// <summary>relay formats objects through Out-Default as a shell does, and sends each stream where it belongs.</summary>
-public sealed class OutputFormattingTests : IDisposable
+public sealed class OutputFormattingTests
 {
     /// <summary>$PSStyle.Formatting.TableHeader's default: bold green.</summary>
     private const string TableHeaderStyle = "\u001b[32;1m";
@@ -22,15 +20,12 @@ public sealed class OutputFormattingTests : IDisposable
         "$record = [System.Management.Automation.ProgressRecord]::new(1, 'Copying', 'half way'); $record.PercentComplete = 50; " +
         "$PSCmdlet.WriteProgress($record); 'done' }";
 
-    private readonly TempFolder _folder = new TempFolder();
     private readonly ITestOutputHelper _log;
 
     public OutputFormattingTests(ITestOutputHelper log)
     {
         _log = log;
     }
-
-    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public void GetCommand_RelayModule_PrintsTable()
@@ -47,14 +42,25 @@ public sealed class OutputFormattingTests : IDisposable
     [Fact]
     public void GetRelaySpool_EmailRelaySpool_UsesModuleTableView()
     {
-        string spool = CopyEmailRelaySpool();
+        using TestSpool spool = TestSpool.CopyOfEmailRelaySpool();
 
-        RelayResult result = RelayProcess.Run("Get-RelaySpool", "-SpoolPath", spool);
+        RelayResult result = RelayProcess.Run("Get-RelaySpool", "-SpoolPath", spool.Path);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches(new Regex(@"^Id\s+State\s+Received\s+From\s+To\s+Size", RegexOptions.Multiline), result.Output);
-        Assert.Matches(new Regex(@"^emailrelay\.32054\.1795422460\.1\s+Bad\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+sender@example\.com\s+refused@example\.net", RegexOptions.Multiline), result.Output);
+        Assert.Matches(new Regex("^" + Regex.Escape(TestSpool.BadMessageId) + @"\s+Bad\s+\d{4}-\d\d-\d\d \d\d:\d\d\S*\s+sender@example\.c", RegexOptions.Multiline), result.Output);
         Assert.Matches(new Regex(@"^emailrelay\.32046\.1795422460\.1\s+Ready\s", RegexOptions.Multiline), result.Output);
+    }
+
+    [Fact]
+    public void GetHelp_Examples_RendersTheModulesHelp()
+    {
+        RelayResult result = RelayProcess.Run("Get-Help", "Get-RelaySpool", "-Examples");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(new Regex(@"^SYNOPSIS\s*$", RegexOptions.Multiline), result.Output);
+        Assert.Matches(new Regex(@"-+ Example 1: .+ -+", RegexOptions.Multiline), result.Output);
+        Assert.Contains("Get-RelaySpool -SpoolPath", result.Output);
     }
 
     [Fact]
@@ -137,18 +143,5 @@ public sealed class OutputFormattingTests : IDisposable
 
         Assert.Equal(0, exitCode);
         Assert.Contains("\r\u001b[KCopying: half way [50%]\r\u001b[Kdone", relay.Output, StringComparison.Ordinal);
-    }
-
-    private string CopyEmailRelaySpool([CallerFilePath] string sourceFile = "")
-    {
-        string source = Path.Combine(Path.GetDirectoryName(sourceFile), "..", "..", "RelayCore.Tests", "Spool", "TestData", "emailrelay-2.6b");
-        string spool = Path.Combine(_folder.Path, "spool");
-        Directory.CreateDirectory(spool);
-        foreach (string file in Directory.GetFiles(source, "emailrelay.*"))
-        {
-            File.Copy(file, Path.Combine(spool, Path.GetFileName(file)));
-        }
-
-        return spool;
     }
 }
