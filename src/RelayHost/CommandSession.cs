@@ -6,6 +6,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Management.Automation.Runspaces;
+using Microsoft.PowerShell;
 
 namespace RelayHost;
 
@@ -49,7 +50,7 @@ internal sealed class CommandSession
 
         var host = new RelayPSHost(ui);
         using var signals = new PipelineSignalHandler();
-        using Runspace runspace = RunspaceFactory.CreateRunspace(host, CreateSessionState(modulePath));
+        using Runspace runspace = RunspaceFactory.CreateRunspace(host, CreateSessionState(modulePath, _commandLine.ExecutionPolicy));
         try
         {
             runspace.Open();
@@ -134,9 +135,15 @@ internal sealed class CommandSession
             ? Parser.ParseFile(Path.GetFullPath(_commandLine.FilePath), out _, out errors)
             : Parser.ParseInput(_commandLine.CommandText, out _, out errors);
 
-    private static InitialSessionState CreateSessionState(string modulePath)
+    private static InitialSessionState CreateSessionState(string modulePath, ExecutionPolicy? executionPolicy)
     {
         InitialSessionState state = InitialSessionState.CreateDefault2();
+        // Execution policies exist only on Windows; elsewhere pwsh accepts -ExecutionPolicy and ignores it, as relay does.
+        if (executionPolicy.HasValue && OperatingSystem.IsWindows())
+        {
+            state.ExecutionPolicy = executionPolicy.Value;
+        }
+
         state.ImportPSModule(new[] { modulePath });
 
         // A module that fails to load must fail relay, not leave a session without its cmdlets.

@@ -32,6 +32,17 @@ public sealed class CommandLineTests
     }
 
     [Theory]
+    [InlineData("-ExecutionPolicy", "Sometimes", "'a'")]
+    [InlineData("-ep")]
+    public void ExecutionPolicy_InvalidOrMissing_ExitsTwo(params string[] arguments)
+    {
+        RelayResult result = RelayProcess.Run(arguments);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("-ExecutionPolicy needs one of: Unrestricted, RemoteSigned", result.Error);
+    }
+
+    [Theory]
     [InlineData("-Help")]
     [InlineData("-?")]
     [InlineData("-h")]
@@ -57,6 +68,7 @@ public sealed class CommandLineTests
     [InlineData("-nop", "-c", "'a'", "+", "'b'")]
     [InlineData("'a'", "+", "'b'")]
     [InlineData("-NonInteractive", "--", "'a'", "+", "'b'")]
+    [InlineData("-ExecutionPolicy", "Bypass", "-NoLogo", "-c", "'a' + 'b'")]
     public void Command_WordsOrSwitches_RunJoinedAsOneCommand(params string[] arguments)
     {
         RelayResult result = RelayProcess.Run(arguments);
