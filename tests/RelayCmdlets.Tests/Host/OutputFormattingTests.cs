@@ -48,7 +48,7 @@ public sealed class OutputFormattingTests
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches(new Regex(@"^Id\s+State\s+Received\s+From\s+To\s+Size", RegexOptions.Multiline), result.Output);
-        Assert.Matches(new Regex("^" + Regex.Escape(TestSpool.BadMessageId) + @"\s+Bad\s+\d{4}-\d\d-\d\d \d\d:\d\d\S*\s+sender@example\.c", RegexOptions.Multiline), result.Output);
+        Assert.Matches(new Regex("^" + Regex.Escape(TestSpool.BadMessageId) + @"\s+Bad\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+sender@example\.\S*\s+refused@example\.", RegexOptions.Multiline), result.Output);
         Assert.Matches(new Regex(@"^emailrelay\.32046\.1795422460\.1\s+Ready\s", RegexOptions.Multiline), result.Output);
     }
 
