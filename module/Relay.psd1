@@ -10,7 +10,8 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('Relay.format.ps1xml')
     CmdletsToExport      = @(
-        'Get-RelaySpool'
+        'Get-RelaySpool', 'Submit-RelayMessage', 'Remove-RelayMessage', 'Reset-RelayBadMessage',
+        'Start-RelayServer', 'Stop-RelayServer', 'Get-RelayServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
