@@ -76,10 +76,13 @@ public sealed class ServerRunspace : IDisposable
 
     public void Dispose()
     {
-        // Stop what this runspace started: the registry outlives the runspace.
-        using (PowerShell shell = CreatePowerShell())
+        // Stop what this runspace started: the registry outlives the runspace. A runspace still busy
+        // with a -Wait pipeline stops that pipeline on close, which stops its server.
+        if (_runspace.RunspaceAvailability == RunspaceAvailability.Available)
         {
-            shell.AddScript("Get-RelayServer | Microsoft.PowerShell.Core\\Where-Object { $_.SpoolPath -like ($args[0] + '*') } | Stop-RelayServer -Confirm:$false").AddArgument(Folder);
+            using PowerShell shell = CreatePowerShell();
+            shell.AddScript("param($folder) Get-RelayServer | Microsoft.PowerShell.Core\\Where-Object { $_.SpoolPath.StartsWith($folder) } | Stop-RelayServer -Confirm:$false")
+                .AddArgument(Folder);
             shell.Invoke();
         }
         _runspace.Dispose();

@@ -1,0 +1,237 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RelayCmdlets.Tests.Server;
+
+/// <summary>Start-, Get- and Stop-RelayServer driving real servers on loopback in a real runspace.</summary>
+[Collection(nameof(ServerLifecycleTests))]
+public sealed class ServerLifecycleTests : IDisposable
+{
+    private const string NeedsEngine = "Needs RelayCore.Hosting.RelayServer, which the smtp branch implements.";
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(15);
+    private readonly ServerRunspace _shell = new ServerRunspace();
+    private readonly ITestOutputHelper _output;
+    private readonly string _name = ServerRunspace.UniqueName();
+
+    public ServerLifecycleTests(ITestOutputHelper output)
+    {
+        _output = output;
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_PortZero_ReturnsRunningServerOnBoundPort()
+    {
+        int port = StartServer();
+
+        Assert.NotEqual(0, port);
+        Assert.True((bool)Scalar("$server.IsRunning"));
+        Assert.Equal(_shell.SpoolPath, Scalar("$server.SpoolPath"));
+        Assert.True(Directory.Exists(_shell.SpoolPath));
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_SwaksSubmits_GetRelaySpoolListsTheMessage()
+    {
+        if (!Swaks.IsAvailable(_output))
+        {
+            return;
+        }
+        int port = StartServer();
+
+        Swaks.Submit(port, "alice@example.com", "bob@example.net");
+
+        Assert.Equal("bob@example.net", Scalar("Get-RelaySpool -SpoolPath ./spool | Microsoft.PowerShell.Core\\ForEach-Object { $_.To }"));
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Get_AfterSwaksSubmits_ShowsUpdatedCounters()
+    {
+        if (!Swaks.IsAvailable(_output))
+        {
+            return;
+        }
+        int port = StartServer();
+
+        Swaks.Submit(port, "alice@example.com", "bob@example.net");
+
+        WaitUntil(() => Equals(Scalar($"(Get-RelayServer -Name {_name}).Accepted"), 1L), "Get-RelayServer to count the accepted message");
+        Assert.Equal(1L, Scalar($"(Get-RelayServer -Name {_name}).ConnectionsTotal"));
+        Assert.Equal(0L, Scalar($"(Get-RelayServer -Name {_name}).Rejected"));
+        Assert.True((long)Scalar($"(Get-RelayServer -Name {_name}).BytesReceived") > 0);
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_NameAlreadyRunning_ThrowsRelayServerNameInUse()
+    {
+        StartServer();
+
+        ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool2 -Port 0");
+
+        Assert.Equal("RelayServerNameInUse,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(ErrorCategory.ResourceExists, error.CategoryInfo.Category);
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_PortInUse_ThrowsListenerBindFailed()
+    {
+        var occupier = new TcpListener(IPAddress.Loopback, 0);
+        occupier.Start();
+        try
+        {
+            int port = ((IPEndPoint)occupier.LocalEndpoint).Port;
+
+            ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -ListenAddress 127.0.0.1 -Port {port}");
+
+            Assert.Equal("ListenerBindFailed,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+        }
+        finally
+        {
+            occupier.Stop();
+        }
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_AfterFailedStart_NameIsFreeAgain()
+    {
+        _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -Port 0 -TlsPort 0");
+
+        int port = StartServer();
+
+        Assert.NotEqual(0, port);
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_TlsPortWithoutCertificate_ThrowsInvalidServerOptions()
+    {
+        ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -TlsPort 0");
+
+        Assert.Equal("InvalidServerOptions,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Start_CertificateFileNotACertificate_ThrowsCertificateInvalid()
+    {
+        File.WriteAllText(Path.Combine(_shell.Folder, "bad.pem"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+
+        ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -Port 0 -CertificatePath bad.pem");
+
+        Assert.Equal("CertificateInvalid,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(Path.Combine(_shell.Folder, "bad.pem"), error.TargetObject);
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Stop_ByName_StopsServerAndForgetsIt()
+    {
+        int port = StartServer();
+
+        _shell.Invoke($"Stop-RelayServer -Name {_name}");
+
+        Assert.False((bool)Scalar("$server.IsRunning"));
+        Assert.Empty(_shell.Invoke($"Get-RelayServer -Name '{_name}*'"));
+        Assert.False(CanConnect(port), "the stopped server still accepts connections");
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Stop_ByPipelineWithPassThru_EmitsTheStoppedServer()
+    {
+        StartServer();
+
+        object name = Scalar("$server | Stop-RelayServer -PassThru | Microsoft.PowerShell.Core\\ForEach-Object { $_.Name }");
+
+        Assert.Equal(_name, name);
+        Assert.False((bool)Scalar("$server.IsRunning"));
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Stop_WhatIf_LeavesServerRunning()
+    {
+        int port = StartServer();
+
+        _shell.Invoke($"Stop-RelayServer -Name {_name} -WhatIf");
+
+        Assert.True((bool)Scalar("$server.IsRunning"));
+        Assert.True(CanConnect(port));
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Wait_StoppedFromAnotherRunspace_EmitsServerThenReturns()
+    {
+        using PowerShell waiting = StartWaiting(string.Empty, out IAsyncResult run);
+        using var other = new ServerRunspace();
+        WaitUntil(() => other.Invoke($"Get-RelayServer -Name '{_name}*'").Count == 1, "the -Wait server to start");
+
+        other.Invoke($"Stop-RelayServer -Name {_name}");
+
+        Assert.True(run.AsyncWaitHandle.WaitOne(s_deadline), "Start-RelayServer -Wait did not return after Stop-RelayServer");
+        var output = waiting.EndInvoke(run);
+        Assert.Equal(_name, Assert.Single(output).Properties["Name"].Value);
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Wait_PipelineStopped_StopsTheServer()
+    {
+        using PowerShell waiting = StartWaiting(string.Empty, out _);
+        using var other = new ServerRunspace();
+        WaitUntil(() => other.Invoke($"Get-RelayServer -Name '{_name}*'").Count == 1, "the -Wait server to start");
+        var port = (int)Assert.Single(other.Invoke($"(Get-RelayServer -Name {_name}).Endpoints[0].Port")).BaseObject;
+
+        waiting.Stop();
+
+        Assert.False(CanConnect(port), "the server outlived its -Wait pipeline");
+        Assert.Empty(other.Invoke($"Get-RelayServer -Name '{_name}*'"));
+    }
+
+    [Fact(Skip = NeedsEngine)]
+    public void Wait_Verbose_WritesWhereTheServerListens()
+    {
+        using PowerShell waiting = StartWaiting("-Verbose", out IAsyncResult run);
+        using var other = new ServerRunspace();
+        WaitUntil(() => waiting.Streams.Verbose.ToArray().Any(record => record.Message.Contains("listening on 127.0.0.1:", StringComparison.Ordinal)), "the verbose start line");
+
+        other.Invoke($"Stop-RelayServer -Name {_name}");
+
+        Assert.True(run.AsyncWaitHandle.WaitOne(s_deadline), "Start-RelayServer -Wait did not return");
+        waiting.EndInvoke(run);
+    }
+
+    public void Dispose() => _shell.Dispose();
+
+    private int StartServer() =>
+        (int)Scalar($"$server = Start-RelayServer -Name {_name} -SpoolPath ./spool -ListenAddress 127.0.0.1 -Port 0; $server.Endpoints[0].Port");
+
+    private PowerShell StartWaiting(string extraArguments, out IAsyncResult run)
+    {
+        PowerShell waiting = _shell.CreatePowerShell();
+        waiting.AddScript($"Start-RelayServer -Name {_name} -SpoolPath ./spool -ListenAddress 127.0.0.1 -Port 0 -Wait {extraArguments}");
+        run = waiting.BeginInvoke();
+        return waiting;
+    }
+
+    private object Scalar(string script) => Assert.Single(_shell.Invoke(script)).BaseObject;
+
+    private static void WaitUntil(Func<bool> condition, string what) =>
+        Assert.True(SpinWait.SpinUntil(condition, s_deadline), "Timed out waiting for " + what + ".");
+
+    private static bool CanConnect(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            return client.ConnectAsync(IPAddress.Loopback, port).Wait(s_deadline) && client.Connected;
+        }
+        catch (AggregateException error) when (error.InnerException is SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,92 @@
+# Stop-RelayServer: the user-facing behaviour, against the built module.
+# Tests that need a running server are skipped until RelayCore.Hosting.RelayServer is implemented
+# (the smtp branch); the -Skip switches go when it is merged.
+
+BeforeDiscovery {
+    $needsEngine = $true
+}
+
+BeforeAll {
+    . (Join-Path $PSScriptRoot 'RelayServer.TestSupport.ps1')
+    $modulePath = Import-RelayTestModule
+    $stopId = 'RelayCmdlets.StopRelayServerCommand'
+}
+
+Describe 'Stop-RelayServer' {
+    BeforeEach {
+        $spool = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
+        $name = New-RelayTestServerName
+    }
+
+    AfterEach {
+        Get-RelayServer -Name "$name*" | Stop-RelayServer -Confirm:$false
+    }
+
+    It 'has help with a synopsis and at least two examples' {
+        $help = Get-Help Stop-RelayServer -Full
+
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+
+    It 'reports a name that no server has' {
+        { Stop-RelayServer -Name $name -ErrorAction Stop } | Should -Throw -ErrorId "RelayServerNotFound,$stopId"
+    }
+
+    It 'stops nothing, silently, for a wildcard that matches nothing' {
+        Stop-RelayServer -Name "$name*" -ErrorVariable problems -PassThru | Should -BeNullOrEmpty
+        $problems | Should -BeNullOrEmpty
+    }
+
+    It 'needs a name or a server' {
+        { Stop-RelayServer -InputObject $null } | Should -Throw -ErrorId "ParameterArgumentValidationError,$stopId"
+    }
+
+    It 'stops a server by name and forgets it' -Skip:$needsEngine {
+        $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
+
+        Stop-RelayServer -Name $name
+
+        $server.IsRunning | Should -BeFalse
+        Get-RelayServer -Name "$name*" | Should -BeNullOrEmpty
+    }
+
+    It 'stops servers piped to it and passes them through' -Skip:$needsEngine {
+        $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
+
+        $stopped = $server | Stop-RelayServer -PassThru
+
+        $stopped.Name | Should -Be $name
+        $stopped.IsRunning | Should -BeFalse
+    }
+
+    It 'leaves the server running with -WhatIf' -Skip:$needsEngine {
+        $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
+
+        Stop-RelayServer -Name $name -WhatIf
+
+        $server.IsRunning | Should -BeTrue
+    }
+
+    It 'ends a Start-RelayServer -Wait running in another runspace' -Skip:$needsEngine {
+        $waiting = [powershell]::Create()
+        try {
+            $null = $waiting.AddScript({
+                    param($modulePath, $name, $spool)
+                    Import-Module $modulePath
+                    Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0 -Wait
+                }).AddArgument($modulePath).AddArgument($name).AddArgument($spool)
+            $run = $waiting.BeginInvoke()
+            $deadline = [datetime]::UtcNow.AddSeconds(15)
+            while (-not (Get-RelayServer -Name "$name*") -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+
+            Stop-RelayServer -Name $name
+
+            $run.AsyncWaitHandle.WaitOne([timespan]::FromSeconds(15)) | Should -BeTrue
+            $waiting.EndInvoke($run).Name | Should -Be $name
+        }
+        finally {
+            $waiting.Dispose()
+        }
+    }
+}
