@@ -8,8 +8,8 @@ function Import-RelayTestModule {
 }
 
 function New-RelayTestServerName {
-    # The server list is process-wide: a fresh name keeps tests apart.
-    'pester-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+    # The server list is process-wide: a fresh name keeps tests apart (short enough for the table's Name column).
+    'ps-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
 }
 
 function Test-SwaksPresent {
