@@ -62,8 +62,13 @@ public sealed class StopRelayServerCommand : RelayCmdlet
             await server.Server.StopAsync(token).ConfigureAwait(false);
             return server;
         }));
+        if (!stopped)
+        {
+            // Not known to be stopped: it stays listed, and leaves the list when it does stop.
+            return;
+        }
         RelayServerRegistry.Remove(server);
-        if (stopped && PassThru)
+        if (PassThru)
         {
             WriteObject(server);
         }
