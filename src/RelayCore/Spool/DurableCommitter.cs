@@ -2,118 +2,161 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Threading;
-using System.Threading.Channels;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 
 namespace RelayCore.Spool;
 
 /// <summary>
-/// Commits received messages in groups: the files of every message waiting are flushed to disk
-/// together, each is renamed to ready, and the directory is flushed once for the whole group.
+/// Commits received messages in groups, one pass of a loop per group: sync the disk, report
+/// the previous group committed, rename this group's envelopes to ready; repeat.
 /// </summary>
 /// <remarks>
-/// A flush to disk costs about the same for one file as for many written at once, so concurrent
-/// sessions share the cost instead of queueing behind each other's fsyncs.
+/// <para>
+/// One sync does two jobs: it writes this group's contents and envelopes to the disk, and it
+/// makes the previous group's renames durable. So a message is acknowledged after two syncs
+/// (its data, then its rename), while the disk sees one sync per group, however large the
+/// group; sessions arriving during a sync form the next group.
+/// </para>
+/// <para>
+/// Ordering: a group's renames are issued only after the sync that wrote its files returned,
+/// so no crash can leave a <c>.envelope</c> whose content is not on the disk; and a message is
+/// reported committed only after a later sync covered its rename, so an acknowledged message
+/// never reverts to <c>.new</c> (which recovery would delete).
+/// </para>
+/// <para>
+/// On Linux the sync is one <c>syncfs()</c>. Elsewhere it is a flush of each file of the group
+/// (in parallel, which lets the file system batch them) and of the directory (Unix), and on
+/// Windows renames write through. One committer serves each spool directory in a process, so
+/// every session and cmdlet using it shares the groups.
+/// </para>
 /// </remarks>
 internal sealed class DurableCommitter
 {
+    private static readonly ConcurrentDictionary<string, DurableCommitter> s_committers = new ConcurrentDictionary<string, DurableCommitter>(
+        RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal);
+
     private readonly string _directory;
-    private readonly Channel<Request> _requests = Channel.CreateUnbounded<Request>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly object _gate = new object();
+    private List<Request> _waiting = new List<Request>();
+    private bool _running;
 
-    internal DurableCommitter(string directory)
-    {
-        _directory = directory;
-        _ = Task.Run(RunAsync);
-    }
+    private DurableCommitter(string directory) => _directory = directory;
 
-    internal Task CommitAsync(IncomingMessage message, CancellationToken cancellationToken)
+    /// <summary>How many syncs the committer issued; for tests and diagnostics.</summary>
+    internal long SyncCount { get; private set; }
+
+    /// <summary>The committer shared by everything in this process that writes to the directory.</summary>
+    internal static DurableCommitter For(string directory) => s_committers.GetOrAdd(directory, path => new DurableCommitter(path));
+
+    /// <summary>Queues a message whose files are written; completes when it is durable and ready.</summary>
+    internal Task CommitAsync(IncomingMessage message)
     {
         var request = new Request(message);
-        if (!_requests.Writer.TryWrite(request))
+        bool start;
+        lock (_gate)
         {
-            throw new InvalidOperationException("The spool committer has stopped.");
+            _waiting.Add(request);
+            start = !_running;
+            _running = true;
         }
-        return cancellationToken.CanBeCanceled ? WaitAsync(request.Done.Task, cancellationToken) : request.Done.Task;
+        if (start)
+        {
+            _ = Task.Run(Run);
+        }
+        return request.Done.Task;
     }
 
-    private static async Task WaitAsync(Task commit, CancellationToken cancellationToken)
+    private void Run()
     {
-        var cancelled = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (cancellationToken.Register(() => cancelled.TrySetCanceled(cancellationToken)))
+        var renamed = new List<Request>();
+        while (true)
         {
-            await (await Task.WhenAny(commit, cancelled.Task).ConfigureAwait(false)).ConfigureAwait(false);
-        }
-    }
-
-    private async Task RunAsync()
-    {
-        var group = new List<Request>();
-        while (await _requests.Reader.WaitToReadAsync().ConfigureAwait(false))
-        {
-            while (_requests.Reader.TryRead(out Request request))
+            List<Request> group;
+            lock (_gate)
             {
-                group.Add(request);
+                group = _waiting;
+                if (group.Count == 0 && renamed.Count == 0)
+                {
+                    _running = false;
+                    return;
+                }
+                _waiting = new List<Request>();
             }
-            await CommitGroupAsync(group).ConfigureAwait(false);
-            group.Clear();
-        }
-    }
-
-    private async Task CommitGroupAsync(List<Request> group)
-    {
-        var flushes = new Task[group.Count];
-        for (int i = 0; i < group.Count; i++)
-        {
-            IncomingMessage message = group[i].Message;
-            flushes[i] = group.Count == 1 ? RunInline(message.FlushToDisk) : Task.Run(message.FlushToDisk);
-        }
-        var renamed = new List<Request>(group.Count);
-        for (int i = 0; i < group.Count; i++)
-        {
+            if (!FileDurability.CanSyncFileSystem)
+            {
+                group = FlushEach(group);
+            }
             try
             {
-                await flushes[i].ConfigureAwait(false);
-                group[i].Message.RenameToReady();
-                renamed.Add(group[i]);
+                Sync();
             }
             catch (Exception error)
             {
-                group[i].Done.TrySetException(error);
+                Fail(renamed, error);
+                Fail(group, error);
+                renamed.Clear();
+                continue;
             }
-        }
-        if (renamed.Count == 0)
-        {
-            return;
-        }
-        try
-        {
-            FileDurability.FlushDirectory(_directory);
             foreach (Request request in renamed)
             {
                 request.Done.TrySetResult(true);
             }
-        }
-        catch (Exception error)
-        {
-            foreach (Request request in renamed)
+            renamed.Clear();
+            foreach (Request request in group)
             {
-                request.Done.TrySetException(error);
+                try
+                {
+                    request.Message.RenameToReady();
+                    renamed.Add(request);
+                }
+                catch (Exception error)
+                {
+                    request.Done.TrySetException(error);
+                }
             }
         }
     }
 
-    private static Task RunInline(Action action)
+    private void Sync()
     {
-        try
+        SyncCount++;
+        if (FileDurability.CanSyncFileSystem)
         {
-            action();
-            return Task.CompletedTask;
+            FileDurability.SyncFileSystem(_directory);
         }
-        catch (Exception error)
+        else
         {
-            return Task.FromException(error);
+            FileDurability.FlushDirectory(_directory);
+        }
+    }
+
+    /// <summary>Where there is no syncfs: flushes each message's files, in parallel; returns those that made it.</summary>
+    private static List<Request> FlushEach(List<Request> group)
+    {
+        var flushed = new ConcurrentBag<Request>();
+        Parallel.ForEach(group, request =>
+        {
+            try
+            {
+                request.Message.Seal(flushToDisk: true);
+                flushed.Add(request);
+            }
+            catch (Exception error)
+            {
+                request.Done.TrySetException(error);
+            }
+        });
+        return new List<Request>(flushed);
+    }
+
+    private static void Fail(List<Request> requests, Exception error)
+    {
+        foreach (Request request in requests)
+        {
+            request.Done.TrySetException(error);
         }
     }
 

@@ -83,11 +83,11 @@ public sealed class Envelope
             {
                 if (TrySplitField(line, out string name, out string value))
                 {
-                    if (name == "Reason")
+                    if (string.Equals(name, "Reason", StringComparison.OrdinalIgnoreCase))
                     {
                         reasons.Add(new EnvelopeReason(value, null));
                     }
-                    else if (name == "ReasonCode" && reasons.Count > 0 && reasons[reasons.Count - 1].Code == null)
+                    else if (string.Equals(name, "ReasonCode", StringComparison.OrdinalIgnoreCase) && reasons.Count > 0 && reasons[reasons.Count - 1].Code == null)
                     {
                         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int code);
                         reasons[reasons.Count - 1] = new EnvelopeReason(reasons[reasons.Count - 1].Text, code == 0 ? (int?)null : code);
@@ -101,11 +101,14 @@ public sealed class Envelope
     /// <summary>Appends one Reason/ReasonCode pair, as E-MailRelay does on each failure.</summary>
     /// <param name="reason">The reason text; reduced to printable ASCII on one line.</param>
     /// <param name="code">The SMTP reply code, or null when there was none.</param>
-    public void AddReason(string reason, int? code)
+    public void AddReason(string reason, int? code) => Trailer.AddRange(FormatReason(reason, code));
+
+    /// <summary>The two trailer lines of one failure, without line ends.</summary>
+    internal static string[] FormatReason(string reason, int? code) => new[]
     {
-        Trailer.Add(FieldPrefix + "Reason: " + ToPrintableAscii(reason));
-        Trailer.Add(FieldPrefix + "ReasonCode: " + (code.HasValue ? code.Value.ToString(CultureInfo.InvariantCulture) : string.Empty));
-    }
+        FieldPrefix + "Reason: " + ToPrintableAscii(reason),
+        FieldPrefix + "ReasonCode: " + (code.HasValue ? code.Value.ToString(CultureInfo.InvariantCulture) : string.Empty),
+    };
 
     /// <summary>Writes the envelope in format <c>#2821.8</c> with CRLF line ends.</summary>
     /// <param name="stream">The stream to write to; left open.</param>
@@ -191,7 +194,7 @@ public sealed class Envelope
                 }
                 continue;
             }
-            if (line.Length > 0 && (line[0] == ' ' || line[0] == '\t') && previousName == "ClientCertificate")
+            if (line.Length > 0 && (line[0] == ' ' || line[0] == '\t') && string.Equals(previousName, "ClientCertificate", StringComparison.OrdinalIgnoreCase))
             {
                 envelope.ClientCertificate += "\r\n" + line.Substring(1);
                 continue;
@@ -216,24 +219,24 @@ public sealed class Envelope
 
     private bool SetField(string name, string value)
     {
-        switch (name)
+        switch (name.ToLowerInvariant())
         {
-            case "Format": Format = value; break;
-            case "Content": BodyType = ParseBodyType(value); break;
-            case "From": From = value; break;
-            case "ToCount": break;
-            case "To-Local": ToLocal.Add(value); break;
-            case "To-Remote": ToRemote.Add(value); break;
-            case "Authentication": Authentication = value; break;
-            case "Client": Client = value; break;
-            case "ClientCertificate": ClientCertificate = value; break;
-            case "MailFromAuthIn": MailFromAuthIn = value; break;
-            case "MailFromAuthOut": MailFromAuthOut = value; break;
-            case "ForwardTo": ForwardTo = value; break;
-            case "ForwardToAddress": ForwardToAddress = value; break;
-            case "ClientAccountSelector": ClientAccountSelector = value; break;
-            case "Utf8MailboxNames": Utf8MailboxNames = value == "1"; break;
-            case "End": return true;
+            case "format": Format = value; break;
+            case "content": BodyType = ParseBodyType(value); break;
+            case "from": From = value; break;
+            case "tocount": break;
+            case "to-local": ToLocal.Add(value); break;
+            case "to-remote": ToRemote.Add(value); break;
+            case "authentication": Authentication = value; break;
+            case "client": Client = value; break;
+            case "clientcertificate": ClientCertificate = value; break;
+            case "mailfromauthin": MailFromAuthIn = value; break;
+            case "mailfromauthout": MailFromAuthOut = value; break;
+            case "forwardto": ForwardTo = value; break;
+            case "forwardtoaddress": ForwardToAddress = value; break;
+            case "clientaccountselector": ClientAccountSelector = value; break;
+            case "utf8mailboxnames": Utf8MailboxNames = value == "1"; break;
+            case "end": return true;
             default: break;
         }
         return false;

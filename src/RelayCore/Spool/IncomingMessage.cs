@@ -19,20 +19,28 @@ namespace RelayCore.Spool;
 /// </remarks>
 public sealed class IncomingMessage : IDisposable
 {
+    /// <summary>The content file's write buffer: memory per message stays this size whatever the message's.</summary>
+    internal const int ContentBufferSize = 16 * 1024;
+
     private readonly SpoolDirectory _spool;
-    private readonly FileStream _content;
+    private FileStream _content;
     private FileStream _envelopeFile;
+    private long _size;
+    private bool _commitStarted;
     private bool _committed;
+    private bool _renamed;
     private bool _disposed;
 
     internal IncomingMessage(SpoolDirectory spool, string id)
     {
         _spool = spool;
         Id = id;
+        // CreateNew on both: an id already taken (say, by a process with the same pid in another
+        // container sharing the spool) fails here instead of overwriting its files.
         _envelopeFile = new FileStream(NewEnvelopePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1024);
         try
         {
-            _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 16 * 1024, FileOptions.Asynchronous);
+            _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, ContentBufferSize, FileOptions.Asynchronous);
         }
         catch
         {
@@ -40,6 +48,7 @@ public sealed class IncomingMessage : IDisposable
             File.Delete(NewEnvelopePath);
             throw;
         }
+        HeldMessages.Hold(_spool.Path, Id);
     }
 
     /// <summary>The new message's id.</summary>
@@ -49,7 +58,7 @@ public sealed class IncomingMessage : IDisposable
     public Envelope Envelope { get; } = new Envelope();
 
     /// <summary>The content file, open for writing: the message as received, after dot-unstuffing.</summary>
-    public Stream Content => _content;
+    public Stream Content => _content ?? throw new ObjectDisposedException(nameof(IncomingMessage));
 
     /// <summary>The content file's path.</summary>
     public string ContentPath => Path.Combine(_spool.Path, Id + SpoolDirectory.ContentSuffix);
@@ -60,39 +69,71 @@ public sealed class IncomingMessage : IDisposable
 
     /// <summary>
     /// Writes the envelope, flushes content and envelope to disk and renames the envelope from
-    /// <c>.envelope.new</c> to <c>.envelope</c>. When the task completes the message is durable.
+    /// <c>.envelope.new</c> to <c>.envelope</c>, then makes the rename durable. When the task
+    /// completes the message is on the disk and ready; only then may the client be told 250.
     /// </summary>
-    /// <param name="cancellationToken">Cancels the wait; the commit itself may still complete.</param>
+    /// <remarks>
+    /// The token is checked before the commit starts and not after: a commit, once queued, runs
+    /// to its end (a few disk flushes), so that cancelling can never leave a ready envelope whose
+    /// content was deleted by <see cref="Dispose"/>.
+    /// </remarks>
+    /// <param name="cancellationToken">Cancels the commit if it has not started.</param>
     /// <returns>The committed message.</returns>
     /// <exception cref="IOException">The files could not be written, flushed or renamed.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled before the commit started.</exception>
     public async Task<RelayMessage> CommitAsync(CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        if (_committed)
+        if (_commitStarted)
         {
             throw new InvalidOperationException("The message '" + Id + "' is committed already.");
         }
-        await _content.FlushAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        _commitStarted = true;
+        await _content.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+        _size = _content.Length;
         _envelopeFile.SetLength(0);
         Envelope.WriteTo(_envelopeFile);
-        _envelopeFile.Flush(flushToDisk: false);
-
-        await _spool.Committer.CommitAsync(this, cancellationToken).ConfigureAwait(false);
+        if (FileDurability.CanSyncFileSystem)
+        {
+            // The committer's one syncfs covers these files; closing now spreads the work over
+            // the sessions instead of the committer's single thread.
+            Seal(flushToDisk: false);
+        }
+        await _spool.Committer.CommitAsync(this).ConfigureAwait(false);
         _committed = true;
-        long size = _content.Length;
-        CloseFiles();
-        return new RelayMessage(_spool.Path, Id, RelayMessageState.Ready, Envelope, size, DateTimeOffset.UtcNow);
+        HeldMessages.Release(_spool.Path, Id);
+        MessageIdGenerator.TryGetTime(Id, out DateTimeOffset received);
+        return new RelayMessage(_spool.Path, Id, RelayMessageState.Ready, Envelope, _size, received);
     }
 
-    /// <summary>Flushes both files to the disk (fsync / FlushFileBuffers).</summary>
-    internal void FlushToDisk()
+    /// <summary>Flushes both files (to the disk when asked: fsync / FlushFileBuffers) and closes them.</summary>
+    /// <remarks>Closed before the rename: Windows cannot rename a file its own handle holds without delete sharing.</remarks>
+    internal void Seal(bool flushToDisk)
     {
-        _content.Flush(flushToDisk: true);
-        _envelopeFile.Flush(flushToDisk: true);
+        if (_content != null)
+        {
+            _content.Flush(flushToDisk);
+            _content.Dispose();
+            _content = null;
+        }
+        if (_envelopeFile != null)
+        {
+            _envelopeFile.Flush(flushToDisk);
+            _envelopeFile.Dispose();
+            _envelopeFile = null;
+        }
     }
 
     /// <summary>The commit's one state change: <c>.envelope.new</c> becomes <c>.envelope</c>.</summary>
-    internal void RenameToReady() => File.Move(NewEnvelopePath, ReadyEnvelopePath);
+    internal void RenameToReady()
+    {
+        if (!ContendedFile.TryMove(NewEnvelopePath, ReadyEnvelopePath, durable: true))
+        {
+            throw new FileNotFoundException("The receipt '" + NewEnvelopePath + "' vanished before its commit; was the spool cleaned by hand?", NewEnvelopePath);
+        }
+        _renamed = true;
+    }
 
     /// <summary>Closes the files; an uncommitted message's files are deleted.</summary>
     public void Dispose()
@@ -102,30 +143,31 @@ public sealed class IncomingMessage : IDisposable
             return;
         }
         _disposed = true;
-        CloseFiles();
-        if (!_committed)
+        _content?.Dispose();
+        _content = null;
+        _envelopeFile?.Dispose();
+        _envelopeFile = null;
+        // Once renamed the message is ready, even if the flush after the rename failed: deleting
+        // its content then could leave a ready envelope without content, and a duplicate is
+        // better than that.
+        if (!_committed && !_renamed)
         {
+            // Envelope first: a content file without an envelope is never taken for a message.
             DeleteQuietly(NewEnvelopePath);
             DeleteQuietly(ContentPath);
         }
-    }
-
-    private void CloseFiles()
-    {
-        _content.Dispose();
-        _envelopeFile?.Dispose();
-        _envelopeFile = null;
+        HeldMessages.Release(_spool.Path, Id);
     }
 
     private static void DeleteQuietly(string path)
     {
         try
         {
-            File.Delete(path);
+            ContendedFile.Delete(path);
         }
         catch (IOException)
         {
-            // Left for start-up recovery, which removes stale .new receipts.
+            // Left for recovery, which removes stale receipts and orphaned content.
         }
         catch (UnauthorizedAccessException)
         {

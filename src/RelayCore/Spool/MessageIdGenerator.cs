@@ -17,8 +17,10 @@ internal static class MessageIdGenerator
 {
     internal const string Prefix = "emailrelay.";
 
-    private static readonly int s_processId = GetProcessId();
     private static long s_sequence;
+
+    /// <summary>This process's id, as the ids it makes carry it.</summary>
+    internal static int ProcessId { get; } = GetProcessId();
 
     /// <summary>Returns a new id, unique across processes sharing a spool.</summary>
     internal static string Next()
@@ -27,7 +29,7 @@ internal static class MessageIdGenerator
         long seconds = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         return string.Concat(
             Prefix,
-            s_processId.ToString(CultureInfo.InvariantCulture), ".",
+            ProcessId.ToString(CultureInfo.InvariantCulture), ".",
             seconds.ToString(CultureInfo.InvariantCulture), ".",
             sequence.ToString(CultureInfo.InvariantCulture));
     }
@@ -36,14 +38,52 @@ internal static class MessageIdGenerator
     internal static bool TryGetTime(string id, out DateTimeOffset time)
     {
         time = default;
-        string[] parts = id.Split('.');
-        if (parts.Length != 4 || parts[0] + "." != Prefix ||
-            !long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long seconds))
+        if (!TryParse(id, out _, out long seconds, out _))
         {
             return false;
         }
         time = DateTimeOffset.FromUnixTimeSeconds(seconds);
         return true;
+    }
+
+    /// <summary>Reads the process id out of an id of E-MailRelay's shape.</summary>
+    internal static bool TryGetProcessId(string id, out int processId)
+    {
+        bool parsed = TryParse(id, out long pid, out _, out _) && pid <= int.MaxValue;
+        processId = parsed ? (int)pid : 0;
+        return parsed;
+    }
+
+    /// <summary>Orders ids by receipt time, then process, then sequence; ids of other shapes last, by text.</summary>
+    internal static int Compare(string left, string right)
+    {
+        bool leftParsed = TryParse(left, out long leftPid, out long leftSeconds, out long leftSequence);
+        bool rightParsed = TryParse(right, out long rightPid, out long rightSeconds, out long rightSequence);
+        if (leftParsed != rightParsed)
+        {
+            return leftParsed ? -1 : 1;
+        }
+        if (leftParsed)
+        {
+            int order = leftSeconds.CompareTo(rightSeconds);
+            order = order != 0 ? order : leftPid.CompareTo(rightPid);
+            order = order != 0 ? order : leftSequence.CompareTo(rightSequence);
+            if (order != 0)
+            {
+                return order;
+            }
+        }
+        return string.CompareOrdinal(left, right);
+    }
+
+    private static bool TryParse(string id, out long processId, out long seconds, out long sequence)
+    {
+        processId = seconds = sequence = 0;
+        string[] parts = id.Split('.');
+        return parts.Length == 4 && parts[0] + "." == Prefix &&
+            long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out processId) &&
+            long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out seconds) &&
+            long.TryParse(parts[3], NumberStyles.None, CultureInfo.InvariantCulture, out sequence);
     }
 
     private static int GetProcessId()

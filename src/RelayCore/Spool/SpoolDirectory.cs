@@ -3,9 +3,9 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
-using System.Threading;
 
 namespace RelayCore.Spool;
 
@@ -14,8 +14,9 @@ namespace RelayCore.Spool;
 /// envelope's name suffix giving its state. Several processes may share one directory.
 /// </summary>
 /// <remarks>
-/// Every state change is one rename, so a crash at any instant leaves files that
-/// <see cref="Recover"/> turns back into a consistent spool without losing committed mail.
+/// Every state change is one rename, and whoever's rename succeeds owns the result, so
+/// processes need no other lock. A crash at any instant leaves files that <see cref="Recover()"/>
+/// turns back into a consistent spool without losing committed mail.
 /// </remarks>
 public sealed class SpoolDirectory
 {
@@ -25,6 +26,11 @@ public sealed class SpoolDirectory
     /// <summary>The ready envelope file's suffix; the other states add to it.</summary>
     public const string EnvelopeSuffix = ".envelope";
 
+    /// <summary>How long <see cref="Recover()"/> leaves a receipt or claim of another live process alone.</summary>
+    public static readonly TimeSpan DefaultStaleAge = TimeSpan.FromMinutes(10);
+
+    private const int IdCollisionAttempts = 100;
+
     private static readonly (string Suffix, RelayMessageState State)[] s_envelopeSuffixes =
     {
         (EnvelopeSuffix, RelayMessageState.Ready),
@@ -33,18 +39,15 @@ public sealed class SpoolDirectory
         (EnvelopeSuffix + ".bad", RelayMessageState.Bad),
     };
 
-    private readonly Lazy<DurableCommitter> _committer;
+    private static readonly (string Suffix, RelayMessageState State)[] s_longestSuffixFirst =
+        s_envelopeSuffixes.OrderByDescending(entry => entry.Suffix.Length).ToArray();
 
-    private SpoolDirectory(string path)
-    {
-        Path = path;
-        _committer = new Lazy<DurableCommitter>(() => new DurableCommitter(path), LazyThreadSafetyMode.ExecutionAndPublication);
-    }
+    private SpoolDirectory(string path) => Path = path;
 
     /// <summary>The spool directory's full path.</summary>
     public string Path { get; }
 
-    internal DurableCommitter Committer => _committer.Value;
+    internal DurableCommitter Committer => DurableCommitter.For(Path);
 
     /// <summary>Opens a spool directory, creating it when asked to.</summary>
     /// <param name="path">The directory.</param>
@@ -57,7 +60,11 @@ public sealed class SpoolDirectory
         {
             throw new ArgumentException("A spool path is required.", nameof(path));
         }
-        string fullPath = System.IO.Path.GetFullPath(path);
+        string fullPath = System.IO.Path.GetFullPath(path).TrimEnd(System.IO.Path.DirectorySeparatorChar, System.IO.Path.AltDirectorySeparatorChar);
+        if (fullPath.Length == 0 || fullPath.EndsWith(":", StringComparison.Ordinal))
+        {
+            fullPath += System.IO.Path.DirectorySeparatorChar;
+        }
         if (!Directory.Exists(fullPath))
         {
             if (!create)
@@ -79,16 +86,31 @@ public sealed class SpoolDirectory
     /// <summary>Starts receiving a new message: creates its <c>.envelope.new</c> and content files.</summary>
     /// <returns>The message to write and commit.</returns>
     /// <exception cref="IOException">The files could not be created.</exception>
-    public IncomingMessage CreateMessage() => new IncomingMessage(this, MessageIdGenerator.Next());
+    public IncomingMessage CreateMessage()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            string id = MessageIdGenerator.Next();
+            try
+            {
+                return new IncomingMessage(this, id);
+            }
+            catch (IOException) when (attempt < IdCollisionAttempts && IdIsTaken(id))
+            {
+                // Another process with our pid (another container on a shared volume) took it: next one.
+            }
+        }
+    }
 
     /// <summary>Lists the messages, optionally only some ids (wildcards allowed) and states.</summary>
     /// <param name="idPatterns">Ids or wildcard patterns (<c>*</c>, <c>?</c>); null or empty for all.</param>
     /// <param name="states">States to include; null or empty for all.</param>
-    /// <returns>The messages, oldest id first.</returns>
+    /// <returns>The messages, oldest first. Envelopes that cannot be parsed are skipped.</returns>
     public IEnumerable<RelayMessage> Find(IReadOnlyCollection<string> idPatterns, IReadOnlyCollection<RelayMessageState> states)
     {
         var matchers = (idPatterns ?? Array.Empty<string>()).Select(IdPattern.Create).ToList();
-        foreach (string envelopePath in Directory.EnumerateFiles(Path, MessageIdGenerator.Prefix + "*" + EnvelopeSuffix + "*").OrderBy(p => p, StringComparer.Ordinal))
+        var found = new List<(string Id, RelayMessageState State)>();
+        foreach (string envelopePath in Directory.EnumerateFiles(Path, MessageIdGenerator.Prefix + "*" + EnvelopeSuffix + "*"))
         {
             if (!TryParseEnvelopeName(System.IO.Path.GetFileName(envelopePath), out string id, out RelayMessageState state))
             {
@@ -99,7 +121,12 @@ public sealed class SpoolDirectory
             {
                 continue;
             }
-            RelayMessage message = TryRead(id, state);
+            found.Add((id, state));
+        }
+        found.Sort((a, b) => MessageIdGenerator.Compare(a.Id, b.Id));
+        foreach ((string id, RelayMessageState state) in found)
+        {
+            RelayMessage message = TryRead(id, state, skipInvalid: true);
             if (message != null)
             {
                 yield return message;
@@ -111,11 +138,12 @@ public sealed class SpoolDirectory
     /// <param name="id">The message id.</param>
     /// <returns>The message.</returns>
     /// <exception cref="RelayMessageNotFoundException">No envelope with that id exists.</exception>
+    /// <exception cref="InvalidDataException">The envelope is not an E-MailRelay envelope.</exception>
     public RelayMessage Get(string id)
     {
         foreach ((string _, RelayMessageState state) in s_envelopeSuffixes)
         {
-            RelayMessage message = TryRead(id, state);
+            RelayMessage message = TryRead(id, state, skipInvalid: false);
             if (message != null)
             {
                 return message;
@@ -124,27 +152,69 @@ public sealed class SpoolDirectory
         throw new RelayMessageNotFoundException(id, Path);
     }
 
-    /// <summary>Deletes a message's envelope and content files.</summary>
-    /// <param name="message">The message, in the state it was read in.</param>
-    /// <exception cref="RelayMessageBusyException">The message changed state since it was read (for example a forwarder claimed it).</exception>
+    /// <summary>
+    /// Claims a ready message for forwarding by renaming its envelope to <c>.envelope.busy</c>;
+    /// of several processes claiming at once exactly one succeeds.
+    /// </summary>
+    /// <param name="message">A message read in the <see cref="RelayMessageState.Ready"/> state.</param>
+    /// <returns>The claim, holding the envelope as read after the claim; null when another process claimed, removed or changed the message first.</returns>
+    /// <exception cref="InvalidOperationException">The message was not read in the Ready state.</exception>
+    /// <exception cref="SpoolFileInUseException">The envelope stayed open in another process.</exception>
+    public ClaimedMessage TryClaim(RelayMessage message)
+    {
+        RequireState(message, RelayMessageState.Ready);
+        string busyPath = PathOf(message.Id, RelayMessageState.Busy);
+        if (!ContendedFile.TryMove(message.EnvelopePath, busyPath))
+        {
+            return null;
+        }
+        HeldMessages.Hold(Path, message.Id);
+        try
+        {
+            // The claim time, for recovery's staleness test: a rename keeps the old write time.
+            File.SetLastWriteTimeUtc(busyPath, DateTime.UtcNow);
+            RelayMessage claimed = TryRead(message.Id, RelayMessageState.Busy, skipInvalid: false);
+            if (claimed == null)
+            {
+                HeldMessages.Release(Path, message.Id);
+                return null;
+            }
+            return new ClaimedMessage(this, claimed);
+        }
+        catch (InvalidDataException error)
+        {
+            // A filter or a person broke the envelope: fail it visibly rather than retry it for ever.
+            var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, message.Envelope, message.Size, message.Received);
+            new ClaimedMessage(this, broken).MarkBad("invalid envelope: " + error.Message, null);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Deletes a message's envelope and content files. The envelope is first claimed by rename,
+    /// so a forwarder and a removal racing for the message cannot both have it, and it is deleted
+    /// before the content, so no crash leaves an envelope without its content.
+    /// </summary>
+    /// <param name="message">The message, read in the Ready or Bad state.</param>
+    /// <exception cref="RelayMessageBusyException">The message is being received or forwarded, or changed state since it was read.</exception>
+    /// <exception cref="SpoolFileInUseException">A file stayed open in another process.</exception>
     public void Remove(RelayMessage message)
     {
         if (message == null)
         {
             throw new ArgumentNullException(nameof(message));
         }
-        // Renaming first makes the delete atomic against a forwarder's claim: whoever renames wins.
-        string claimedPath = message.EnvelopePath + ".deleting";
-        try
+        if (message.State == RelayMessageState.Busy || message.State == RelayMessageState.New)
         {
-            File.Move(message.EnvelopePath, claimedPath);
+            throw new RelayMessageBusyException(message);
         }
-        catch (FileNotFoundException error)
+        string busyPath = PathOf(message.Id, RelayMessageState.Busy);
+        if (!ContendedFile.TryMove(message.EnvelopePath, busyPath))
         {
-            throw new RelayMessageBusyException(message, error);
+            throw new RelayMessageBusyException(message, new FileNotFoundException("The envelope was renamed by another process.", message.EnvelopePath));
         }
-        File.Delete(message.ContentPath);
-        File.Delete(claimedPath);
+        ContendedFile.Delete(busyPath);
+        ContendedFile.Delete(message.ContentPath);
     }
 
     /// <summary>Returns a failed message to ready (<c>.envelope.bad</c> to <c>.envelope</c>), keeping its reasons.</summary>
@@ -154,55 +224,172 @@ public sealed class SpoolDirectory
     /// <exception cref="RelayMessageBusyException">The message changed state since it was read.</exception>
     public RelayMessage ResetBad(RelayMessage message)
     {
-        if (message == null)
-        {
-            throw new ArgumentNullException(nameof(message));
-        }
-        if (message.State != RelayMessageState.Bad)
-        {
-            throw new InvalidOperationException("The message '" + message.Id + "' is " + message.State + ", not Bad.");
-        }
-        string readyPath = System.IO.Path.Combine(Path, EnvelopeFileName(message.Id, RelayMessageState.Ready));
-        try
-        {
-            File.Move(message.EnvelopePath, readyPath);
-        }
-        catch (FileNotFoundException error)
-        {
-            throw new RelayMessageBusyException(message, error);
-        }
-        return new RelayMessage(Path, message.Id, RelayMessageState.Ready, message.Envelope, message.Size, message.Received);
+        TryResetBad(message, int.MaxValue, out RelayMessage reset);
+        return reset;
     }
 
     /// <summary>
-    /// Repairs what a crash left: <c>.envelope.busy</c> files return to ready, and incomplete
-    /// receipts (<c>.envelope.new</c>) are deleted with their content.
+    /// Returns a failed message to ready unless it has failed <paramref name="maxRetries"/> times
+    /// or more, counting its Reason lines as emailrelay-resubmit does.
     /// </summary>
-    /// <remarks>Call only when no other process is using the spool, e.g. at server start.</remarks>
-    /// <returns>How many busy messages were returned and incomplete receipts removed.</returns>
-    public (int Returned, int Removed) Recover()
+    /// <param name="message">A message in the <see cref="RelayMessageState.Bad"/> state.</param>
+    /// <param name="maxRetries">Failures at which a message is left bad (emailrelay-resubmit uses 5); <see cref="int.MaxValue"/> for no limit.</param>
+    /// <param name="reset">The message as it now is, in the Ready state; null when it was left bad.</param>
+    /// <returns>True when reset; false when its <see cref="RelayMessage.RetryCount"/> reached <paramref name="maxRetries"/>.</returns>
+    /// <exception cref="InvalidOperationException">The message is not in the Bad state.</exception>
+    /// <exception cref="RelayMessageBusyException">The message changed state since it was read.</exception>
+    /// <exception cref="SpoolFileInUseException">The envelope stayed open in another process.</exception>
+    public bool TryResetBad(RelayMessage message, int maxRetries, out RelayMessage reset)
+    {
+        RequireState(message, RelayMessageState.Bad);
+        if (maxRetries < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxRetries), maxRetries, "The retry limit cannot be negative.");
+        }
+        reset = null;
+        if (message.RetryCount >= maxRetries)
+        {
+            return false;
+        }
+        if (!ContendedFile.TryMove(message.EnvelopePath, PathOf(message.Id, RelayMessageState.Ready)))
+        {
+            throw new RelayMessageBusyException(message, new FileNotFoundException("The envelope was renamed by another process.", message.EnvelopePath));
+        }
+        reset = new RelayMessage(Path, message.Id, RelayMessageState.Ready, message.Envelope, message.Size, message.Received);
+        return true;
+    }
+
+    /// <summary>Repairs what a crash left, leaving alone what live processes are still doing; see <see cref="Recover(TimeSpan)"/>.</summary>
+    /// <returns>How many claimed messages were returned to ready, and how many incomplete receipts and orphaned content files were removed.</returns>
+    public (int Returned, int Removed) Recover() => Recover(DefaultStaleAge);
+
+    /// <summary>
+    /// Repairs what a crash left: stale <c>.envelope.busy</c> files return to ready, stale
+    /// incomplete receipts (<c>.envelope.new</c>) are deleted with their content, and content
+    /// files without any envelope are deleted.
+    /// </summary>
+    /// <remarks>
+    /// Several processes may share the spool, so only what no live process is using counts as
+    /// stale. Anything this process is receiving or has claimed is never touched. A receipt is
+    /// stale when the process id in its message id is not running (or is this process, which
+    /// does not hold it), or when neither of its files was written for <paramref name="staleAge"/>
+    /// (the id's pid may have been reused). A claim is stale when it was made
+    /// <paramref name="staleAge"/> ago or more: the file names cannot tell which process
+    /// claimed, so the age must exceed the longest forwarding attempt. A server that has the
+    /// spool to itself may pass <see cref="TimeSpan.Zero"/>.
+    /// </remarks>
+    /// <param name="staleAge">How long another process's receipt or claim may go untouched before it counts as abandoned.</param>
+    /// <returns>How many claimed messages were returned to ready, and how many incomplete receipts and orphaned content files were removed.</returns>
+    public (int Returned, int Removed) Recover(TimeSpan staleAge)
     {
         int returned = 0, removed = 0;
-        foreach (RelayMessage message in Find(null, new[] { RelayMessageState.Busy, RelayMessageState.New }).ToList())
+        DateTime now = DateTime.UtcNow;
+        var livePids = new Dictionary<int, bool>();
+        var withEnvelope = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string envelopePath in Directory.EnumerateFiles(Path, MessageIdGenerator.Prefix + "*" + EnvelopeSuffix + "*").ToList())
         {
-            if (message.State == RelayMessageState.Busy)
+            if (!TryParseEnvelopeName(System.IO.Path.GetFileName(envelopePath), out string id, out RelayMessageState state))
             {
-                File.Move(message.EnvelopePath, System.IO.Path.Combine(Path, EnvelopeFileName(message.Id, RelayMessageState.Ready)));
-                returned++;
+                continue;
             }
-            else
+            withEnvelope.Add(id);
+            if (HeldMessages.IsHeld(Path, id))
             {
-                File.Delete(message.ContentPath);
-                File.Delete(message.EnvelopePath);
+                continue;
+            }
+            string contentPath = System.IO.Path.Combine(Path, id + ContentSuffix);
+            if (state == RelayMessageState.Busy && now - File.GetLastWriteTimeUtc(envelopePath) >= staleAge)
+            {
+                if (ContendedFile.TryMove(envelopePath, PathOf(id, RelayMessageState.Ready)))
+                {
+                    returned++;
+                }
+            }
+            else if (state == RelayMessageState.New && IsAbandonedReceipt(id, envelopePath, contentPath, now - staleAge, livePids))
+            {
+                ContendedFile.Delete(envelopePath);
+                ContendedFile.Delete(contentPath);
+                removed++;
+            }
+        }
+        foreach (string contentPath in Directory.EnumerateFiles(Path, MessageIdGenerator.Prefix + "*" + ContentSuffix).ToList())
+        {
+            string id = System.IO.Path.GetFileName(contentPath);
+            id = id.Substring(0, id.Length - ContentSuffix.Length);
+            // Re-checked on disk: a receipt may have started since the envelopes were listed.
+            if (!withEnvelope.Contains(id) && !HeldMessages.IsHeld(Path, id) && !HasEnvelope(id) &&
+                now - File.GetLastWriteTimeUtc(contentPath) >= staleAge)
+            {
+                ContendedFile.Delete(contentPath);
                 removed++;
             }
         }
         return (returned, removed);
     }
 
-    private RelayMessage TryRead(string id, RelayMessageState state)
+    private static bool IsAbandonedReceipt(string id, string envelopePath, string contentPath, DateTime staleBefore, Dictionary<int, bool> livePids)
     {
-        string envelopePath = System.IO.Path.Combine(Path, EnvelopeFileName(id, state));
+        if (MessageIdGenerator.TryGetProcessId(id, out int pid) && !IsRunningElsewhere(pid, livePids))
+        {
+            return true;
+        }
+        DateTime lastWrite = File.GetLastWriteTimeUtc(envelopePath);
+        if (File.Exists(contentPath))
+        {
+            DateTime contentWrite = File.GetLastWriteTimeUtc(contentPath);
+            lastWrite = contentWrite > lastWrite ? contentWrite : lastWrite;
+        }
+        return lastWrite <= staleBefore;
+    }
+
+    private static bool IsRunningElsewhere(int pid, Dictionary<int, bool> livePids)
+    {
+        if (pid == MessageIdGenerator.ProcessId)
+        {
+            // This process holds what it is receiving; an unheld receipt with our pid is a predecessor's.
+            return false;
+        }
+        if (!livePids.TryGetValue(pid, out bool running))
+        {
+            try
+            {
+                using Process process = Process.GetProcessById(pid);
+                running = !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                running = false;
+            }
+            catch (InvalidOperationException)
+            {
+                running = false;
+            }
+            livePids[pid] = running;
+        }
+        return running;
+    }
+
+    private bool HasEnvelope(string id) => s_envelopeSuffixes.Any(entry => File.Exists(PathOf(id, entry.State)));
+
+    private bool IdIsTaken(string id) => File.Exists(System.IO.Path.Combine(Path, id + ContentSuffix)) || HasEnvelope(id);
+
+    private string PathOf(string id, RelayMessageState state) => System.IO.Path.Combine(Path, EnvelopeFileName(id, state));
+
+    private static void RequireState(RelayMessage message, RelayMessageState state)
+    {
+        if (message == null)
+        {
+            throw new ArgumentNullException(nameof(message));
+        }
+        if (message.State != state)
+        {
+            throw new InvalidOperationException("The message '" + message.Id + "' is " + message.State + ", not " + state + ".");
+        }
+    }
+
+    private RelayMessage TryRead(string id, RelayMessageState state, bool skipInvalid)
+    {
+        string envelopePath = PathOf(id, state);
         Envelope envelope;
         try
         {
@@ -218,6 +405,10 @@ public sealed class SpoolDirectory
             // Still being written by its receiver: the envelope is filled in at commit.
             envelope = new Envelope();
         }
+        catch (InvalidDataException) when (skipInvalid)
+        {
+            return null;
+        }
         var content = new FileInfo(System.IO.Path.Combine(Path, id + ContentSuffix));
         long size = content.Exists ? content.Length : 0;
         DateTimeOffset received = MessageIdGenerator.TryGetTime(id, out DateTimeOffset time)
@@ -229,7 +420,7 @@ public sealed class SpoolDirectory
     private static bool TryParseEnvelopeName(string fileName, out string id, out RelayMessageState state)
     {
         // Longest suffix first, so ".envelope.bad" is not taken for ".envelope".
-        foreach ((string suffix, RelayMessageState candidate) in s_envelopeSuffixes.OrderByDescending(entry => entry.Suffix.Length))
+        foreach ((string suffix, RelayMessageState candidate) in s_longestSuffixFirst)
         {
             if (fileName.EndsWith(suffix, StringComparison.Ordinal))
             {
