@@ -10,8 +10,13 @@
     CompatiblePSEditions = @('Desktop', 'Core')
     FormatsToProcess     = @('Relay.format.ps1xml')
     CmdletsToExport      = @(
-        'Get-RelaySpool', 'Submit-RelayMessage', 'Remove-RelayMessage', 'Reset-RelayBadMessage',
-        'Start-RelayServer', 'Stop-RelayServer', 'Get-RelayServer'
+        'Get-RelaySpool'
+        'Submit-RelayMessage'
+        'Remove-RelayMessage'
+        'Reset-RelayBadMessage'
+        'Start-RelayServer'
+        'Stop-RelayServer'
+        'Get-RelayServer'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

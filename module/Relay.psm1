@@ -3,4 +3,5 @@
 $binaryFolder = if ($PSEdition -eq 'Core') { 'net8.0' } else { 'netstandard2.0' }
 $cmdletsPath = [System.IO.Path]::Combine($PSScriptRoot, $binaryFolder, 'RelayCmdlets.dll')
 $cmdletsModule = Microsoft.PowerShell.Core\Import-Module -Name $cmdletsPath -PassThru -ErrorAction Stop
+# A KeyCollection does not bind to -Cmdlet as a list of names: cast it.
 Microsoft.PowerShell.Core\Export-ModuleMember -Cmdlet ([string[]] $cmdletsModule.ExportedCmdlets.Keys)
