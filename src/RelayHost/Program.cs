@@ -2,32 +2,44 @@
 // Licensed under the MIT licence.
 
 using System;
-using System.IO;
 using System.Management.Automation;
-using System.Management.Automation.Runspaces;
 
 namespace RelayHost;
 
 /// <summary>The <c>relay</c> host: runs a PowerShell command line with the Relay module imported.</summary>
 public static class Program
 {
-    /// <summary>Runs the arguments, joined, as one command line.</summary>
+    /// <summary>The exit code for a malformed command line, as for other command-line tools.</summary>
+    private const int UsageExitCode = 2;
+
+    /// <summary>Runs the arguments as pwsh -Command or -File would, with the Relay module imported.</summary>
     /// <param name="args">The command line words.</param>
-    /// <returns>0 when the command succeeded, 1 otherwise.</returns>
+    /// <returns>0 on success, 1 when the command failed or wrote an error, N for <c>exit N</c>, 2 for bad usage,
+    /// 130 or 143 when SIGINT or SIGTERM stopped it.</returns>
     public static int Main(string[] args)
     {
-        InitialSessionState state = InitialSessionState.CreateDefault2();
-        state.ImportPSModule(new[] { Path.Combine(AppContext.BaseDirectory, "Relay", "Relay.psd1") });
-        using PowerShell shell = PowerShell.Create(state);
-        shell.AddScript(string.Join(" ", args));
-        foreach (PSObject line in shell.Invoke())
+        HostCommandLine commandLine;
+        try
         {
-            Console.WriteLine(line);
+            commandLine = HostCommandLine.Parse(args, Console.In);
         }
-        foreach (ErrorRecord error in shell.Streams.Error)
+        catch (HostUsageException e)
         {
-            Console.Error.WriteLine(error);
+            Console.Error.WriteLine($"relay: {e.Message}");
+            Console.Error.WriteLine(HostCommandLine.Usage);
+            return UsageExitCode;
         }
-        return shell.HadErrors ? 1 : 0;
+
+        switch (commandLine.Action)
+        {
+            case HostAction.ShowHelp:
+                Console.Out.WriteLine(HostCommandLine.Usage);
+                return 0;
+            case HostAction.ShowVersion:
+                Console.Out.WriteLine($"relay {typeof(Program).Assembly.GetName().Version.ToString(3)} (PowerShell {typeof(PSObject).Assembly.GetName().Version.ToString(3)})");
+                return 0;
+            default:
+                return new CommandSession(commandLine, ConsoleCapabilities.Detect()).Run();
+        }
     }
 }

@@ -74,4 +74,10 @@ public sealed class RelayServerOptions
 
     /// <summary>Receives the server's log lines (AUTH secrets redacted); null for none.</summary>
     public Action<RelayLogLevel, string> Log { get; set; }
+
+    /// <summary>The least important level passed to <see cref="Log"/>; <see cref="RelayLogLevel.Debug"/> logs every command and reply.</summary>
+    public RelayLogLevel LogLevel { get; set; } = RelayLogLevel.Information;
+
+    /// <summary>How long <see cref="RelayServer.StopAsync"/> lets busy sessions finish their command before closing them.</summary>
+    public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 }

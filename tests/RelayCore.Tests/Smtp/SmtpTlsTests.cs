@@ -1,0 +1,142 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.Linq;
+using System.Security;
+using System.Text;
+using System.Threading.Tasks;
+using RelayCore.Hosting;
+using RelayCore.Tests.Hosting;
+using Xunit;
+
+namespace RelayCore.Tests.Smtp;
+
+public class SmtpTlsTests
+{
+    internal static Task<TestServer> StartWithCertificateAsync(bool usePfx = false, Action<RelayServerOptions> configure = null)
+    {
+        string directory = TestServer.NewDirectory();
+        TestCertificate files = TestCertificate.Create(directory);
+        return TestServer.StartAsync(o =>
+        {
+            if (usePfx)
+            {
+                o.CertificatePath = files.PfxPath;
+                var password = new SecureString();
+                foreach (char c in TestCertificate.PfxPassword)
+                {
+                    password.AppendChar(c);
+                }
+                o.CertificatePassword = password;
+            }
+            else
+            {
+                o.CertificatePath = files.CombinedPemPath;
+            }
+            configure?.Invoke(o);
+        }, directory);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StartTls_PemOrPfxCertificate_SecuresSessionAndReceivedSaysEsmtps(bool usePfx)
+    {
+        await using TestServer server = await StartWithCertificateAsync(usePfx);
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+        Assert.Contains("250-STARTTLS", await client.CommandAsync("EHLO client.example"));
+        Assert.Equal("220 2.0.0 Ready to start TLS", await client.CommandAsync("STARTTLS"));
+
+        await client.StartTlsAsync();
+
+        string ehlo = await client.CommandAsync("EHLO client.example");
+        Assert.DoesNotContain("STARTTLS", ehlo);
+        await client.CommandAsync("MAIL FROM:<a@b>");
+        await client.CommandAsync("RCPT TO:<c@d>");
+        await client.CommandAsync("DATA");
+        string reply = await client.CommandAsync("secure\r\n.");
+        Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
+    }
+
+    [Fact]
+    public async Task StartTls_CommandsPipelinedBeforeHandshake_AreDiscarded()
+    {
+        await using TestServer server = await StartWithCertificateAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO client.example");
+
+        // The injected MAIL sits in the server's buffer before TLS starts; it must never run.
+        Assert.StartsWith("220", await client.CommandAsync("STARTTLS\r\nMAIL FROM:<injected@evil>"));
+        await client.StartTlsAsync();
+
+        Assert.StartsWith("503 5.5.1", await client.CommandAsync("RCPT TO:<c@d>"));
+    }
+
+    [Fact]
+    public async Task StartTls_AfterHandshake_MailNeedsNewEhlo()
+    {
+        await using TestServer server = await StartWithCertificateAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO client.example");
+        await client.CommandAsync("STARTTLS");
+        await client.StartTlsAsync();
+
+        Assert.StartsWith("503 5.5.1", await client.CommandAsync("MAIL FROM:<a@b>"));
+    }
+
+    [Fact]
+    public async Task StartTls_WithoutCertificate_IsNotAvailable()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+        await client.CommandAsync("EHLO x");
+
+        Assert.StartsWith("502 5.5.1", await client.CommandAsync("STARTTLS"));
+    }
+
+    [Fact]
+    public async Task RequireTls_MailBeforeTls_Gets530AndAuthIsHidden()
+    {
+        string secrets = System.IO.Path.Combine(TestServer.NewDirectory(), "server.auth");
+        System.IO.File.WriteAllText(secrets, "server plain alice s3cret\n");
+        await using TestServer server = await StartWithCertificateAsync(configure: o =>
+        {
+            o.RequireTls = true;
+            o.ServerSecretsPath = secrets;
+        });
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+        string before = await client.CommandAsync("EHLO x");
+
+        Assert.DoesNotContain("AUTH", before);
+        Assert.StartsWith("530 5.7.0", await client.CommandAsync("MAIL FROM:<a@b>"));
+        Assert.StartsWith("530 5.7.0", await client.CommandAsync("AUTH PLAIN " + Convert.ToBase64String(Encoding.UTF8.GetBytes("\0alice\0s3cret"))));
+        await client.CommandAsync("STARTTLS");
+        await client.StartTlsAsync();
+        Assert.Contains("250-AUTH PLAIN LOGIN CRAM-MD5", await client.CommandAsync("EHLO x"));
+        Assert.StartsWith("250 2.1.0", await client.CommandAsync("MAIL FROM:<a@b>"));
+    }
+
+    [Fact]
+    public async Task ImplicitTls_Listener_GreetsInsideTls()
+    {
+        await using TestServer server = await StartWithCertificateAsync(configure: o => o.ImplicitTlsPorts.Add(0));
+        using SmtpTestClient client = await server.ConnectAsync(server.Server.ImplicitTlsEndpoints.Single());
+
+        await client.StartTlsAsync();
+
+        Assert.StartsWith("220 relay.test", await client.ReadReplyAsync());
+        string ehlo = await client.CommandAsync("EHLO client.example");
+        Assert.DoesNotContain("STARTTLS", ehlo);
+        await client.CommandAsync("MAIL FROM:<a@b>");
+        await client.CommandAsync("RCPT TO:<c@d>");
+        await client.CommandAsync("DATA");
+        string reply = await client.CommandAsync("implicit\r\n.");
+        Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
+    }
+}
