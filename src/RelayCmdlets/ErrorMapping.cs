@@ -9,6 +9,7 @@ using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using RelayCore.Auth;
 using RelayCore.Hosting;
 using RelayCore.Spool;
 
@@ -60,20 +61,21 @@ internal static class ErrorMapping
     /// <returns>The error record, or null for an unexpected exception.</returns>
     internal static ErrorRecord TryMapServerStart(Exception error, RelayServerOptions options)
     {
-        switch (error)
+        // The engine reports an unusable file as an ArgumentException about the options; its inner
+        // exception says which kind of file. The record keeps the outer one: its message names the option.
+        Exception cause = error is ArgumentException && error.InnerException != null ? error.InnerException : error;
+        switch (cause)
         {
             case SocketException:
                 return new ErrorRecord(error, "ListenerBindFailed", ErrorCategory.ResourceUnavailable, DescribeListeners(options));
+            case SecretsFormatException:
+                return new ErrorRecord(error, "SecretsFileInvalid", ErrorCategory.InvalidData, options.ServerSecretsPath);
+            case InvalidDataException:
             case CryptographicException:
                 return new ErrorRecord(error, "CertificateInvalid", ErrorCategory.InvalidData, options.CertificatePath);
-            case FileNotFoundException missing when IsPath(missing.FileName, options.CertificatePath, options.CertificateKeyPath):
-                return new ErrorRecord(error, CertificateNotFoundId, ErrorCategory.ObjectNotFound, missing.FileName);
-            case FileNotFoundException missing when IsPath(missing.FileName, options.ServerSecretsPath):
-                return new ErrorRecord(error, SecretsFileNotFoundId, ErrorCategory.ObjectNotFound, missing.FileName);
-            case InvalidDataException when options.ServerSecretsPath != null:
-            case FormatException when options.ServerSecretsPath != null:
-                return new ErrorRecord(error, "SecretsFileInvalid", ErrorCategory.InvalidData, options.ServerSecretsPath);
-            case ArgumentException:
+            case UnauthorizedAccessException:
+                return new ErrorRecord(error, "PermissionDenied", ErrorCategory.PermissionDenied, options);
+            case Exception when error is ArgumentException:
                 return new ErrorRecord(error, "InvalidServerOptions", ErrorCategory.InvalidArgument, options);
             default:
                 return TryMap(error, options.SpoolPath);
@@ -112,9 +114,6 @@ internal static class ErrorMapping
 
     private static ErrorRecord MissingFile(string errorId, string path) =>
         new ErrorRecord(new FileNotFoundException("The file '" + path + "' does not exist.", path), errorId, ErrorCategory.ObjectNotFound, path);
-
-    private static bool IsPath(string path, params string[] candidates) =>
-        path != null && candidates.Any(candidate => candidate != null && string.Equals(Path.GetFullPath(candidate), Path.GetFullPath(path), StringComparison.Ordinal));
 
     private static string DescribeListeners(RelayServerOptions options)
     {

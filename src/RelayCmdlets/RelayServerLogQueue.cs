@@ -25,26 +25,14 @@ internal sealed class RelayServerLogQueue
         new BlockingCollection<KeyValuePair<RelayLogLevel, string>>(new ConcurrentQueue<KeyValuePair<RelayLogLevel, string>>(), Capacity);
 
     private readonly object _gate = new object();
-    private readonly RelayLogLevel _minimumLevel;
     private bool _isClosed;
     private long _dropped;
-
-    /// <summary>Creates a queue that keeps lines of a level and above.</summary>
-    /// <param name="minimumLevel">The least important level anyone will see.</param>
-    internal RelayServerLogQueue(RelayLogLevel minimumLevel)
-    {
-        _minimumLevel = minimumLevel;
-    }
 
     /// <summary>Queues a line; called on server threads (the <see cref="RelayServerOptions.Log"/> callback).</summary>
     /// <param name="level">The line's level.</param>
     /// <param name="line">The text.</param>
     internal void Add(RelayLogLevel level, string line)
     {
-        if (level < _minimumLevel)
-        {
-            return;
-        }
         // The lock orders Add against Close: BlockingCollection throws on an add after CompleteAdding.
         lock (_gate)
         {

@@ -99,6 +99,11 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     [ValidateTimeSpanRange(1, 86400)]
     public TimeSpan IdleTimeout { get; set; }
 
+    /// <summary>How long stopping the server lets busy sessions finish their command.</summary>
+    [Parameter]
+    [ValidateTimeSpanRange(0, 3600)]
+    public TimeSpan ShutdownGracePeriod { get; set; }
+
     /// <summary>The most simultaneous connections.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -126,7 +131,7 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     /// <summary>Starts the server and, with -Wait, serves until stopped.</summary>
     protected override void ProcessRecord()
     {
-        var log = new RelayServerLogQueue(LeastLevelShown());
+        var log = new RelayServerLogQueue();
         RelayServerOptions options = BuildOptions(log);
         if (!ShouldProcess(Describe(options), "Start relay server '" + Name + "'"))
         {
@@ -138,7 +143,6 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             return;
         }
         WriteLog(log, log.TakeQueued());
-        WriteVerbose(Describe(instance));
         WriteObject(instance);
         if (Wait)
         {
@@ -167,6 +171,8 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             RequireAuthentication = RequireAuthentication,
             Anonymous = Anonymous,
             Log = log.Add,
+            // The engine skips formatting lines nobody will see (Debug is every command and reply).
+            LogLevel = LeastLevelShown(),
         };
         // The default port only when no listener was asked for: -TlsPort 465 alone means SMTPS alone.
         AddAll(options.Ports, Port ?? (TlsPort == null ? new[] { DefaultPort } : Array.Empty<int>()));
@@ -180,6 +186,10 @@ public sealed class StartRelayServerCommand : RelayCmdlet
         if (IsBound(nameof(IdleTimeout)))
         {
             options.IdleTimeout = IdleTimeout;
+        }
+        if (IsBound(nameof(ShutdownGracePeriod)))
+        {
+            options.ShutdownGracePeriod = ShutdownGracePeriod;
         }
         if (IsBound(nameof(MaxConnections)))
         {
@@ -359,9 +369,4 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             .Concat(options.ImplicitTlsPorts.Select(port => port.ToString(CultureInfo.InvariantCulture) + " (TLS)")));
         return "port " + ports + " on " + addresses + ", spool " + options.SpoolPath;
     }
-
-    private static string Describe(RelayServerInstance instance) =>
-        "Relay server '" + instance.Name + "' listening on "
-        + string.Join(", ", instance.Endpoints.Select(endpoint => endpoint.ToString()).Concat(instance.TlsEndpoints.Select(endpoint => endpoint + " (TLS)")))
-        + "; spool " + instance.SpoolPath + ".";
 }

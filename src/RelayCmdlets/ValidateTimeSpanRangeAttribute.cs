@@ -9,8 +9,8 @@ namespace RelayCmdlets;
 
 /// <summary>Validates that a <see cref="TimeSpan"/> parameter lies within a range of seconds.</summary>
 /// <remarks>
-/// <c>ValidateRange</c> cannot take TimeSpan bounds. The lower bound also catches a bare number:
-/// PowerShell converts <c>-IdleTimeout 30</c> to 30 ticks, not 30 seconds.
+/// <c>ValidateRange</c> cannot take TimeSpan bounds. Spans must also be whole milliseconds, which
+/// catches a bare number: PowerShell converts <c>-IdleTimeout 30</c> to 30 ticks, not 30 seconds.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
 internal sealed class ValidateTimeSpanRangeAttribute : ValidateArgumentsAttribute
@@ -33,11 +33,11 @@ internal sealed class ValidateTimeSpanRangeAttribute : ValidateArgumentsAttribut
     protected override void Validate(object arguments, EngineIntrinsics engineIntrinsics)
     {
         object value = arguments is PSObject wrapped ? wrapped.BaseObject : arguments;
-        if (!(value is TimeSpan span) || span < _minimum || span > _maximum)
+        if (!(value is TimeSpan span) || span < _minimum || span > _maximum || span.Ticks % TimeSpan.TicksPerMillisecond != 0)
         {
             throw new ValidationMetadataException(string.Format(
                 CultureInfo.InvariantCulture,
-                "The argument '{0}' is not a time span from {1} to {2} (write it as hh:mm:ss, or New-TimeSpan -Seconds n).",
+                "The argument '{0}' is not a time span of whole milliseconds from {1} to {2} (write it as hh:mm:ss, or New-TimeSpan -Seconds n).",
                 value,
                 _minimum,
                 _maximum));

@@ -1,10 +1,4 @@
 # Get-RelayServer: the user-facing behaviour, against the built module.
-# Tests that need a running server are skipped until RelayCore.Hosting.RelayServer is implemented
-# (the smtp branch); the -Skip switches go when it is merged.
-
-BeforeDiscovery {
-    $needsEngine = $true
-}
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'RelayServer.TestSupport.ps1')
@@ -38,7 +32,7 @@ Describe 'Get-RelayServer' {
         $problems | Should -BeNullOrEmpty
     }
 
-    It 'finds servers by wildcard, each once, in name order' -Skip:$needsEngine {
+    It 'finds servers by wildcard, each once, in name order' {
         $null = Start-RelayServer -Name "$name-b" -SpoolPath "$spool-b" -ListenAddress 127.0.0.1 -Port 0
         $null = Start-RelayServer -Name "$name-a" -SpoolPath "$spool-a" -ListenAddress 127.0.0.1 -Port 0
 
@@ -47,7 +41,7 @@ Describe 'Get-RelayServer' {
         $found.Name | Should -Be @("$name-a", "$name-b")
     }
 
-    It 'counts what swaks submits' -Skip:$needsEngine {
+    It 'counts what swaks submits' {
         if (-not (Test-SwaksPresent)) { Set-ItResult -Skipped -Because 'PEER MISSING: swaks is not installed'; return }
         $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 

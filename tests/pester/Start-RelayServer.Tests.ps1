@@ -1,10 +1,4 @@
 # Start-RelayServer: the user-facing behaviour, against the built module.
-# Tests that need a running server are skipped until RelayCore.Hosting.RelayServer is implemented
-# (the smtp branch); the -Skip switches go when it is merged.
-
-BeforeDiscovery {
-    $needsEngine = $true
-}
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'RelayServer.TestSupport.ps1')
@@ -71,7 +65,7 @@ Describe 'Start-RelayServer' {
         Get-RelayServer -Name "$name*" | Should -BeNullOrEmpty
     }
 
-    It 'returns a running server on the port it bound' -Skip:$needsEngine {
+    It 'returns a running server on the port it bound' {
         $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 
         $server.IsRunning | Should -BeTrue
@@ -80,14 +74,14 @@ Describe 'Start-RelayServer' {
         $spool | Should -Exist
     }
 
-    It 'refuses a second server of the same name' -Skip:$needsEngine {
+    It 'refuses a second server of the same name' {
         $null = Start-RelayServer -Name $name -SpoolPath $spool -Port 0
 
         { Start-RelayServer -Name $name -SpoolPath "$spool-2" -Port 0 } |
             Should -Throw -ErrorId "RelayServerNameInUse,$startId"
     }
 
-    It 'spools what swaks submits' -Skip:$needsEngine {
+    It 'spools what swaks submits' {
         if (-not (Test-SwaksPresent)) { Set-ItResult -Skipped -Because 'PEER MISSING: swaks is not installed'; return }
         $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 
@@ -96,7 +90,7 @@ Describe 'Start-RelayServer' {
         (Get-RelaySpool -SpoolPath $spool).To | Should -Be 'bob@example.net'
     }
 
-    It 'shows the server in a table view that fits 120 columns' -Skip:$needsEngine {
+    It 'shows the server in a table view that fits 120 columns' {
         $null = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 
         $table = Get-RelayServer -Name $name | Format-Table | Out-String -Width 120

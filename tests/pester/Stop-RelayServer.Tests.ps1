@@ -1,10 +1,4 @@
 # Stop-RelayServer: the user-facing behaviour, against the built module.
-# Tests that need a running server are skipped until RelayCore.Hosting.RelayServer is implemented
-# (the smtp branch); the -Skip switches go when it is merged.
-
-BeforeDiscovery {
-    $needsEngine = $true
-}
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'RelayServer.TestSupport.ps1')
@@ -42,7 +36,7 @@ Describe 'Stop-RelayServer' {
         { Stop-RelayServer -InputObject $null } | Should -Throw -ErrorId "ParameterArgumentValidationError,$stopId"
     }
 
-    It 'stops a server by name and forgets it' -Skip:$needsEngine {
+    It 'stops a server by name and forgets it' {
         $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 
         Stop-RelayServer -Name $name
@@ -51,7 +45,7 @@ Describe 'Stop-RelayServer' {
         Get-RelayServer -Name "$name*" | Should -BeNullOrEmpty
     }
 
-    It 'stops servers piped to it and passes them through' -Skip:$needsEngine {
+    It 'stops servers piped to it and passes them through' {
         $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 
         $stopped = $server | Stop-RelayServer -PassThru
@@ -60,7 +54,7 @@ Describe 'Stop-RelayServer' {
         $stopped.IsRunning | Should -BeFalse
     }
 
-    It 'leaves the server running with -WhatIf' -Skip:$needsEngine {
+    It 'leaves the server running with -WhatIf' {
         $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0
 
         Stop-RelayServer -Name $name -WhatIf
@@ -68,7 +62,7 @@ Describe 'Stop-RelayServer' {
         $server.IsRunning | Should -BeTrue
     }
 
-    It 'ends a Start-RelayServer -Wait running in another runspace' -Skip:$needsEngine {
+    It 'ends a Start-RelayServer -Wait running in another runspace' {
         $waiting = [powershell]::Create()
         try {
             $null = $waiting.AddScript({

@@ -31,11 +31,13 @@ public sealed class ParameterValidationTests : System.IDisposable
     }
 
     [Theory]
-    [InlineData("30")]
-    [InlineData("2.00:00:00")]
-    public void Start_IdleTimeoutOutsideOneSecondToOneDay_FailsValidation(string timeout)
+    [InlineData("-IdleTimeout 30")]
+    [InlineData("-IdleTimeout 2.00:00:00")]
+    [InlineData("-ShutdownGracePeriod 30")]
+    [InlineData("-ShutdownGracePeriod 02:00:00")]
+    public void Start_TimeSpanOutOfRangeOrBareNumber_FailsValidation(string arguments)
     {
-        ErrorRecord error = _shell.InvokeExpectingError("Start-RelayServer -SpoolPath ./spool -IdleTimeout " + timeout);
+        ErrorRecord error = _shell.InvokeExpectingError("Start-RelayServer -SpoolPath ./spool " + arguments);
 
         Assert.Equal("ParameterArgumentValidationError," + StartCommand, error.FullyQualifiedErrorId);
     }

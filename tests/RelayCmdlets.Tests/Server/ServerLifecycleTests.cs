@@ -17,7 +17,6 @@ namespace RelayCmdlets.Tests.Server;
 [Collection(nameof(ServerLifecycleTests))]
 public sealed class ServerLifecycleTests : IDisposable
 {
-    private const string NeedsEngine = "Needs RelayCore.Hosting.RelayServer, which the smtp branch implements.";
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(15);
     private readonly ServerRunspace _shell = new ServerRunspace();
     private readonly ITestOutputHelper _output;
@@ -28,7 +27,7 @@ public sealed class ServerLifecycleTests : IDisposable
         _output = output;
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_PortZero_ReturnsRunningServerOnBoundPort()
     {
         int port = StartServer();
@@ -39,7 +38,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.True(Directory.Exists(_shell.SpoolPath));
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_SwaksSubmits_GetRelaySpoolListsTheMessage()
     {
         if (!Swaks.IsAvailable(_output))
@@ -53,7 +52,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Equal("bob@example.net", Scalar("Get-RelaySpool -SpoolPath ./spool | Microsoft.PowerShell.Core\\ForEach-Object { $_.To }"));
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Get_AfterSwaksSubmits_ShowsUpdatedCounters()
     {
         if (!Swaks.IsAvailable(_output))
@@ -70,7 +69,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.True((long)Scalar($"(Get-RelayServer -Name {_name}).BytesReceived") > 0);
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_NameAlreadyRunning_ThrowsRelayServerNameInUse()
     {
         StartServer();
@@ -81,7 +80,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Equal(ErrorCategory.ResourceExists, error.CategoryInfo.Category);
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_PortInUse_ThrowsListenerBindFailed()
     {
         var occupier = new TcpListener(IPAddress.Loopback, 0);
@@ -100,7 +99,7 @@ public sealed class ServerLifecycleTests : IDisposable
         }
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_AfterFailedStart_NameIsFreeAgain()
     {
         _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -Port 0 -TlsPort 0");
@@ -110,7 +109,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.NotEqual(0, port);
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_TlsPortWithoutCertificate_ThrowsInvalidServerOptions()
     {
         ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -TlsPort 0");
@@ -118,7 +117,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Equal("InvalidServerOptions,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Start_CertificateFileNotACertificate_ThrowsCertificateInvalid()
     {
         File.WriteAllText(Path.Combine(_shell.Folder, "bad.pem"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
@@ -129,7 +128,28 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Equal(Path.Combine(_shell.Folder, "bad.pem"), error.TargetObject);
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
+    public void Start_SecretsFileWithBadLine_ThrowsSecretsFileInvalid()
+    {
+        File.WriteAllText(Path.Combine(_shell.Folder, "server.auth"), "server plain alice\n");
+
+        ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -Port 0 -ServerSecretsPath server.auth");
+
+        Assert.Equal("SecretsFileInvalid,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(Path.Combine(_shell.Folder, "server.auth"), error.TargetObject);
+    }
+
+    [Fact]
+    public void Start_SpoolPathIsAFile_ThrowsInvalidServerOptions()
+    {
+        File.WriteAllText(Path.Combine(_shell.Folder, "spool"), "a file, not a folder");
+
+        ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -Port 0");
+
+        Assert.Equal("InvalidServerOptions,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void Stop_ByName_StopsServerAndForgetsIt()
     {
         int port = StartServer();
@@ -141,7 +161,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.False(CanConnect(port), "the stopped server still accepts connections");
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Stop_ByPipelineWithPassThru_EmitsTheStoppedServer()
     {
         StartServer();
@@ -152,7 +172,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.False((bool)Scalar("$server.IsRunning"));
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Stop_WhatIf_LeavesServerRunning()
     {
         int port = StartServer();
@@ -163,7 +183,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.True(CanConnect(port));
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Wait_StoppedFromAnotherRunspace_EmitsServerThenReturns()
     {
         using PowerShell waiting = StartWaiting(string.Empty, out IAsyncResult run);
@@ -177,7 +197,7 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Equal(_name, Assert.Single(output).Properties["Name"].Value);
     }
 
-    [Fact(Skip = NeedsEngine)]
+    [Fact]
     public void Wait_PipelineStopped_StopsTheServer()
     {
         using PowerShell waiting = StartWaiting(string.Empty, out _);
@@ -191,8 +211,8 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Empty(other.Invoke($"Get-RelayServer -Name '{_name}*'"));
     }
 
-    [Fact(Skip = NeedsEngine)]
-    public void Wait_Verbose_WritesWhereTheServerListens()
+    [Fact]
+    public void Wait_Verbose_WritesTheServerLogAsVerbose()
     {
         using PowerShell waiting = StartWaiting("-Verbose", out IAsyncResult run);
         using var other = new ServerRunspace();
