@@ -14,6 +14,7 @@ public sealed class StopRelayServerCommand : RelayCmdlet
 {
     private const string ByName = "ByName";
     private const string ByObject = "ByObject";
+    private const int ProgressActivityId = 0x5e1a7;
 
     /// <summary>The names of the servers to stop; wildcards allowed.</summary>
     [Parameter(ParameterSetName = ByName, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -56,12 +57,24 @@ public sealed class StopRelayServerCommand : RelayCmdlet
         {
             return;
         }
-        WriteVerbose("Stopping relay server '" + server.Name + "': sessions get a short grace period to finish.");
-        bool stopped = TryInvoke(server, () => Wait(async token =>
+        WriteVerbose("Stopping relay server '" + server.Name + "': busy sessions get up to " + server.Server.Options.ShutdownGracePeriod + " to finish.");
+        // Busy sessions can hold the stop for the whole grace period: say what is being waited for.
+        var progress = new ProgressRecord(ProgressActivityId, "Stopping relay server '" + server.Name + "'", "Waiting for busy sessions to finish");
+        WriteProgress(progress);
+        bool stopped;
+        try
         {
-            await server.Server.StopAsync(token).ConfigureAwait(false);
-            return server;
-        }));
+            stopped = TryInvoke(server, () => Wait(async token =>
+            {
+                await server.Server.StopAsync(token).ConfigureAwait(false);
+                return server;
+            }));
+        }
+        finally
+        {
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+        }
         if (!stopped)
         {
             // Not known to be stopped: it stays listed, and leaves the list when it does stop.
