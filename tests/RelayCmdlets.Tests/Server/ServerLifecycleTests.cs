@@ -7,6 +7,7 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Threading;
 using Xunit;
 using Xunit.Abstractions;
@@ -67,6 +68,17 @@ public sealed class ServerLifecycleTests : IDisposable
         Assert.Equal(1L, Scalar($"(Get-RelayServer -Name {_name}).ConnectionsTotal"));
         Assert.Equal(0L, Scalar($"(Get-RelayServer -Name {_name}).Rejected"));
         Assert.True((long)Scalar($"(Get-RelayServer -Name {_name}).BytesReceived") > 0);
+    }
+
+    [Fact]
+    public void Get_AfterClientDropsMidData_CountsOneRejected()
+    {
+        int port = StartServer();
+
+        DropInData(port);
+
+        WaitUntil(() => Equals(Scalar($"(Get-RelayServer -Name {_name}).Rejected"), 1L), "Get-RelayServer to count the rejected message");
+        Assert.Equal(0L, Scalar($"(Get-RelayServer -Name {_name}).Accepted"));
     }
 
     [Fact]
@@ -224,6 +236,22 @@ public sealed class ServerLifecycleTests : IDisposable
         waiting.EndInvoke(run);
     }
 
+    [Fact]
+    public void Wait_ClientDropsMidData_WritesWarningButNoVerbose()
+    {
+        using PowerShell waiting = StartWaiting(string.Empty, out IAsyncResult run);
+        using var other = new ServerRunspace();
+        WaitUntil(() => other.Invoke($"Get-RelayServer -Name '{_name}*'").Count == 1, "the -Wait server to start");
+        var port = (int)Assert.Single(other.Invoke($"(Get-RelayServer -Name {_name}).Endpoints[0].Port")).BaseObject;
+
+        DropInData(port);
+
+        WaitUntil(() => waiting.Streams.Warning.ToArray().Any(record => record.Message.Contains("nothing stored", StringComparison.Ordinal)), "the warning about the dropped message");
+        Assert.Empty(waiting.Streams.Verbose);
+        other.Invoke($"Stop-RelayServer -Name {_name}");
+        Assert.True(run.AsyncWaitHandle.WaitOne(s_deadline), "Start-RelayServer -Wait did not return");
+    }
+
     public void Dispose() => _shell.Dispose();
 
     private int StartServer() =>
@@ -241,6 +269,36 @@ public sealed class ServerLifecycleTests : IDisposable
 
     private static void WaitUntil(Func<bool> condition, string what) =>
         Assert.True(SpinWait.SpinUntil(condition, s_deadline), "Timed out waiting for " + what + ".");
+
+    // Starts a message and hangs up in the middle of its content.
+    private static void DropInData(int port)
+    {
+        using var timeout = new CancellationTokenSource(s_deadline);
+        using var client = new TcpClient();
+        client.ConnectAsync(IPAddress.Loopback, port, timeout.Token).AsTask().Wait(timeout.Token);
+        using NetworkStream stream = client.GetStream();
+        using var reader = new StreamReader(stream, Encoding.ASCII);
+        using var writer = new StreamWriter(stream, Encoding.ASCII) { NewLine = "\r\n", AutoFlush = true };
+        ExpectReply(reader, "220", timeout.Token);
+        foreach ((string command, string reply) in new[] { ("EHLO test", "250"), ("MAIL FROM:<a@example.com>", "250"), ("RCPT TO:<b@example.net>", "250"), ("DATA", "354") })
+        {
+            writer.WriteLine(command);
+            ExpectReply(reader, reply, timeout.Token);
+        }
+        writer.Write("Subject: cut short\r\n\r\nhalf a bo");
+    }
+
+    private static void ExpectReply(StreamReader reader, string code, CancellationToken cancellationToken)
+    {
+        string line;
+        do
+        {
+            line = reader.ReadLineAsync(cancellationToken).AsTask().GetAwaiter().GetResult();
+            Assert.NotNull(line);
+        }
+        while (line.Length > 3 && line[3] == '-');
+        Assert.StartsWith(code, line, StringComparison.Ordinal);
+    }
 
     private static bool CanConnect(int port)
     {
