@@ -15,6 +15,7 @@ public sealed class GetRelayServerCommand : RelayCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RelayServerNameCompleter))]
     public string[] Name { get; set; }
 
     /// <summary>Writes the servers that match.</summary>

@@ -20,6 +20,7 @@ public sealed class StopRelayServerCommand : RelayCmdlet
     [Parameter(ParameterSetName = ByName, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RelayServerNameCompleter))]
     public string[] Name { get; set; }
 
     /// <summary>The servers to stop, as Start-RelayServer and Get-RelayServer write them.</summary>

@@ -185,6 +185,17 @@ public sealed class ServerLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Stop_NameTabCompletion_OffersTheRunningServer()
+    {
+        StartServer();
+        string line = "Stop-RelayServer -Name " + _name.Substring(0, 10);
+
+        var completions = _shell.Invoke($"(TabExpansion2 -inputScript '{line}' -cursorColumn {line.Length}).CompletionMatches | Microsoft.PowerShell.Core\\ForEach-Object {{ $_.CompletionText }}");
+
+        Assert.Equal(_name, Assert.Single(completions).BaseObject);
+    }
+
+    [Fact]
     public void Stop_WhatIf_LeavesServerRunning()
     {
         int port = StartServer();
