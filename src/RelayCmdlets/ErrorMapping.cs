@@ -12,6 +12,7 @@ using System.Security.Cryptography;
 using RelayCore.Auth;
 using RelayCore.Hosting;
 using RelayCore.Spool;
+using RelayCore.Submission;
 
 namespace RelayCmdlets;
 
@@ -36,6 +37,12 @@ internal static class ErrorMapping
                 return new ErrorRecord(error, "RelayMessageNotFound", ErrorCategory.ObjectNotFound, target ?? notFound.Id);
             case RelayMessageBusyException busy:
                 return new ErrorRecord(error, "RelayMessageBusy", ErrorCategory.ResourceBusy, target ?? busy.RelayMessage);
+            case InvalidSubmissionException:
+                return new ErrorRecord(error, "InvalidSubmission", ErrorCategory.InvalidArgument, target);
+            case ItemNotFoundException:
+                return new ErrorRecord(error, "PathNotFound", ErrorCategory.ObjectNotFound, target);
+            case SpoolFileInUseException inUse:
+                return new ErrorRecord(error, "SpoolFileInUse", ErrorCategory.ResourceBusy, target ?? inUse.FilePath);
             case DirectoryNotFoundException:
                 return new ErrorRecord(error, "SpoolNotFound", ErrorCategory.ObjectNotFound, target);
             case FileNotFoundException:

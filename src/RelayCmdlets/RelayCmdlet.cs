@@ -2,10 +2,13 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Management.Automation;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using RelayCore.Spool;
 
 namespace RelayCmdlets;
 
@@ -64,6 +67,70 @@ public abstract class RelayCmdlet : PSCmdlet, IDisposable
         }
         ThrowTerminatingError(record);
     }
+
+    /// <summary>
+    /// Resolves a <c>-SpoolPath</c> argument against the current location (any provider path
+    /// PowerShell accepts); the platform's <see cref="SpoolDirectory.DefaultPath"/> when omitted.
+    /// </summary>
+    /// <param name="spoolPath">The argument, or null.</param>
+    /// <returns>The file-system path.</returns>
+    protected string ResolveSpoolPath(string spoolPath) =>
+        SessionState.Path.GetUnresolvedProviderPathFromPSPath(string.IsNullOrEmpty(spoolPath) ? SpoolDirectory.DefaultPath : spoolPath);
+
+    /// <summary>Opens the spool a <c>-SpoolPath</c> argument names; a terminating error when it cannot.</summary>
+    /// <param name="spoolPath">The argument, or null for the default spool.</param>
+    /// <param name="create">Whether to create a missing directory.</param>
+    /// <returns>The spool.</returns>
+    protected SpoolDirectory OpenSpool(string spoolPath, bool create)
+    {
+        string path = ResolveSpoolPath(spoolPath);
+        try
+        {
+            SpoolDirectory spool = SpoolDirectory.Open(path, create);
+            WriteVerbose("Spool: " + spool.Path);
+            return spool;
+        }
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
+        {
+            ThrowTerminating(error, path);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The messages a cmdlet taking <c>-InputObject</c> or <c>-Id</c> and <c>-SpoolPath</c> works
+    /// on: the objects as given, or each id read from the spool (an id not found is a
+    /// non-terminating <c>RelayMessageNotFound</c> error).
+    /// </summary>
+    /// <param name="inputObject">The messages given, or null.</param>
+    /// <param name="id">The ids given, when no messages were.</param>
+    /// <param name="spoolPath">The spool the ids are in; the default spool when null.</param>
+    /// <returns>The messages, lazily.</returns>
+    protected IEnumerable<RelayMessage> ResolveMessages(RelayMessage[] inputObject, string[] id, string spoolPath)
+    {
+        if (inputObject != null)
+        {
+            foreach (RelayMessage message in inputObject)
+            {
+                yield return message;
+            }
+            yield break;
+        }
+        SpoolDirectory spool = OpenSpool(spoolPath, create: false);
+        foreach (string messageId in id)
+        {
+            RelayMessage message = null;
+            if (TryInvoke(messageId, () => message = spool.Get(messageId)))
+            {
+                yield return message;
+            }
+        }
+    }
+
+    /// <summary>The target text ShouldProcess shows for a message: its id and envelope path.</summary>
+    /// <param name="message">The message.</param>
+    /// <returns>The text.</returns>
+    protected static string DescribeTarget(RelayMessage message) => message.Id + " (" + message.EnvelopePath + ")";
 
     /// <summary>Releases the stop token; runs even after Ctrl+C, which skips EndProcessing.</summary>
     public void Dispose()

@@ -6,6 +6,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 
 namespace RelayCore.Spool;
 
@@ -46,6 +47,30 @@ public sealed class SpoolDirectory
 
     /// <summary>The spool directory's full path.</summary>
     public string Path { get; }
+
+    /// <summary>
+    /// The platform's default spool directory: <c>%ProgramData%\Relay\spool</c> on Windows;
+    /// elsewhere <c>/var/spool/relay</c> when this user may write it (or create it), else
+    /// <c>~/.local/share/relay/spool</c>.
+    /// </summary>
+    /// <remarks>
+    /// The machine-wide spool serves a service account or root, the profile one a user's trial
+    /// run, so both work unconfigured. Reading the property creates no directory.
+    /// </remarks>
+    public static string DefaultPath
+    {
+        get
+        {
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
+            {
+                return System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.CommonApplicationData), "Relay", "spool");
+            }
+            const string SystemSpool = "/var/spool/relay";
+            return CanWrite(SystemSpool)
+                ? SystemSpool
+                : System.IO.Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share", "relay", "spool");
+        }
+    }
 
     internal DurableCommitter Committer => DurableCommitter.For(Path);
 
@@ -432,5 +457,31 @@ public sealed class SpoolDirectory
         id = null;
         state = default;
         return false;
+    }
+
+    private static bool CanWrite(string directory)
+    {
+        // The nearest folder that exists decides, so that asking creates nothing (-WhatIf).
+        string existing = directory;
+        while (existing != null && !Directory.Exists(existing))
+        {
+            existing = System.IO.Path.GetDirectoryName(existing);
+        }
+        if (existing == null)
+        {
+            return false;
+        }
+        // Trying is the only portable test: permission bits, ACLs and read-only mounts all count.
+        string probe = System.IO.Path.Combine(existing, ".relay-probe-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            File.WriteAllBytes(probe, Array.Empty<byte>());
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 }

@@ -1,0 +1,87 @@
+# Copyright (c) The Relay authors.
+# Licensed under the MIT licence.
+
+BeforeAll {
+    $modulePath = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { "$PSScriptRoot/../../out/Relay/Relay.psd1" }
+    Import-Module $modulePath -Force -ErrorAction Stop
+    # The spool E-MailRelay 2.6b wrote, as the repository keeps it for the engine tests.
+    $testData = "$PSScriptRoot/../RelayCore.Tests/Spool/TestData/emailrelay-2.6b"
+    $badId = 'emailrelay.32054.1795422460.1'
+}
+
+Describe 'Get-RelaySpool' {
+    BeforeEach {
+        $spool = Join-Path $TestDrive 'spool'
+        New-Item -ItemType Directory -Path $spool | Out-Null
+        Copy-Item -Path "$testData/emailrelay.*" -Destination $spool
+    }
+
+    AfterEach {
+        Remove-Item -LiteralPath $spool -Recurse -Force
+    }
+
+    It 'emits one RelayMessage per message of a spool E-MailRelay wrote' {
+        $messages = Get-RelaySpool -SpoolPath $spool
+
+        $messages | Should -HaveCount 6
+        $messages[0].GetType().FullName | Should -Be 'RelayCore.Spool.RelayMessage'
+        ($messages | Where-Object State -EQ 'Bad').Id | Should -Be $badId
+    }
+
+    It 'reads the reasons of a failed message' {
+        $message = Get-RelaySpool -SpoolPath $spool -State Bad
+
+        $message.RetryCount | Should -Be 2
+        $message.Reason | Should -Be 'one or more recipients rejected'
+    }
+
+    It 'matches ids with wildcards' {
+        $ids = (Get-RelaySpool -SpoolPath $spool -Id 'emailrelay.32046.*').Id
+
+        $ids | Should -HaveCount 4
+    }
+
+    It 'resolves a relative -SpoolPath against the current location' {
+        Push-Location $TestDrive
+        try {
+            $messages = Get-RelaySpool -SpoolPath 'spool' -State Bad
+        }
+        finally {
+            Pop-Location
+        }
+
+        $messages.SpoolPath | Should -Be (Resolve-Path $spool).ProviderPath
+    }
+
+    It 'writes a non-terminating RelayMessageNotFound for an exact id that matches nothing' {
+        $found = Get-RelaySpool -SpoolPath $spool -Id 'emailrelay.1.2.3', $badId -ErrorVariable notFound -ErrorAction SilentlyContinue
+
+        $found.Id | Should -Be $badId
+        $notFound.FullyQualifiedErrorId | Should -Be 'RelayMessageNotFound,RelayCmdlets.GetRelaySpoolCommand'
+        $notFound.TargetObject | Should -Be 'emailrelay.1.2.3'
+    }
+
+    It 'stops with SpoolNotFound when the spool does not exist' {
+        { Get-RelaySpool -SpoolPath (Join-Path $TestDrive 'missing') } |
+            Should -Throw -ErrorId 'SpoolNotFound,RelayCmdlets.GetRelaySpoolCommand'
+    }
+
+    It 'rejects an empty -Id' {
+        { Get-RelaySpool -SpoolPath $spool -Id '' } |
+            Should -Throw -ErrorId 'ParameterArgumentValidationError,RelayCmdlets.GetRelaySpoolCommand'
+    }
+
+    It 'shows the default table within 120 columns' {
+        $lines = Get-RelaySpool -SpoolPath $spool | Out-String -Width 120 -Stream | Where-Object { $_ }
+
+        $lines[0] -split '\s+' | Should -Be @('Id', 'State', 'Received', 'From', 'To', 'Size', 'Reason')
+        $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 120 }
+    }
+
+    It 'has help with examples' {
+        $help = Get-Help Get-RelaySpool
+
+        $help.Synopsis | Should -Be 'Gets the messages in a Relay or E-MailRelay spool directory.'
+        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+    }
+}
