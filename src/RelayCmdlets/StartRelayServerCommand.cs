@@ -160,7 +160,7 @@ public sealed class StartRelayServerCommand : RelayCmdlet
         var options = new RelayServerOptions
         {
             Name = Name,
-            SpoolPath = ResolvePath(SpoolPath ?? DefaultSpoolPath.Resolve()),
+            SpoolPath = ResolveSpoolPath(SpoolPath),
             AllowRemoteClients = AllowRemoteClients,
             Domain = Domain,
             ServerSecretsPath = ResolveExistingFile(ServerSecretsPath, ErrorMapping.SecretsFileNotFound),
