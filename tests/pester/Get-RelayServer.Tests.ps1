@@ -13,14 +13,11 @@ Describe 'Get-RelayServer' {
     }
 
     AfterEach {
-        Get-RelayServer -Name "$name*" | Stop-RelayServer -Confirm:$false
+        Stop-RelayTestServer $name
     }
 
     It 'has help with a synopsis and at least two examples' {
-        $help = Get-Help Get-RelayServer -Full
-
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        Assert-RelayHelp Get-RelayServer
     }
 
     It 'reports a name that no server has' {

@@ -12,6 +12,17 @@ function New-RelayTestServerName {
     'ps-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
 }
 
+function Stop-RelayTestServer([string] $Name) {
+    # Servers outlive the test that started them (the list is process-wide): stop this test's.
+    Get-RelayServer -Name "$Name*" | Stop-RelayServer -Confirm:$false
+}
+
+function Assert-RelayHelp([string] $Command) {
+    $help = Get-Help $Command -Full
+    $help.Synopsis | Should -Not -BeNullOrEmpty
+    @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+}
+
 function Test-SwaksPresent {
     # Missing peers fail under CI (RELAY_REQUIRE_PEERS=1) and skip loudly otherwise.
     if (Get-Command swaks -ErrorAction SilentlyContinue) { return $true }

@@ -15,14 +15,11 @@ Describe 'Start-RelayServer' {
     }
 
     AfterEach {
-        Get-RelayServer -Name "$name*" | Stop-RelayServer -Confirm:$false
+        Stop-RelayTestServer $name
     }
 
     It 'has help with a synopsis and at least two examples' {
-        $help = Get-Help Start-RelayServer -Full
-
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        Assert-RelayHelp Start-RelayServer
     }
 
     It 'refuses port <Port>' -ForEach @(@{ Port = 65536 }, @{ Port = -1 }) {

@@ -13,14 +13,11 @@ Describe 'Stop-RelayServer' {
     }
 
     AfterEach {
-        Get-RelayServer -Name "$name*" | Stop-RelayServer -Confirm:$false
+        Stop-RelayTestServer $name
     }
 
     It 'has help with a synopsis and at least two examples' {
-        $help = Get-Help Stop-RelayServer -Full
-
-        $help.Synopsis | Should -Not -BeNullOrEmpty
-        @($help.examples.example).Count | Should -BeGreaterOrEqual 2
+        Assert-RelayHelp Stop-RelayServer
     }
 
     It 'reports a name that no server has' {
