@@ -6,7 +6,11 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading;
 using Xunit;
@@ -162,6 +166,30 @@ public sealed class ServerLifecycleTests : IDisposable
     }
 
     [Fact]
+    public void Start_PfxCertificateAndTlsPort_ListensForImplicitTls()
+    {
+        WritePfx("server.pfx", "right");
+        _shell.SetVariable("password", Secure("right"));
+
+        var tlsPort = (int)Scalar($"$server = Start-RelayServer -Name {_name} -SpoolPath ./spool -ListenAddress 127.0.0.1 -TlsPort 0 -CertificatePath server.pfx -CertificatePassword $password; $server.TlsEndpoints[0].Port");
+
+        Assert.Empty(_shell.Invoke("$server.Endpoints"));
+        Assert.StartsWith("220 ", ReadGreetingOverTls(tlsPort), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Start_PfxWrongPassword_ThrowsCertificateInvalid()
+    {
+        WritePfx("server.pfx", "right");
+        _shell.SetVariable("password", Secure("wrong"));
+
+        ErrorRecord error = _shell.InvokeExpectingError($"Start-RelayServer -Name {_name} -SpoolPath ./spool -Port 0 -CertificatePath server.pfx -CertificatePassword $password");
+
+        Assert.Equal("CertificateInvalid,RelayCmdlets.StartRelayServerCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(Path.Combine(_shell.Folder, "server.pfx"), error.TargetObject);
+    }
+
+    [Fact]
     public void Stop_ByName_StopsServerAndForgetsIt()
     {
         int port = StartServer();
@@ -280,6 +308,38 @@ public sealed class ServerLifecycleTests : IDisposable
 
     private static void WaitUntil(Func<bool> condition, string what) =>
         Assert.True(SpinWait.SpinUntil(condition, s_deadline), "Timed out waiting for " + what + ".");
+
+    // A self-signed certificate for localhost, made for this test only.
+    private void WritePfx(string fileName, string password)
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllBytes(Path.Combine(_shell.Folder, fileName), certificate.Export(X509ContentType.Pfx, password));
+    }
+
+    private static string ReadGreetingOverTls(int port)
+    {
+        using var timeout = new CancellationTokenSource(s_deadline);
+        using var client = new TcpClient();
+        client.ConnectAsync(IPAddress.Loopback, port, timeout.Token).AsTask().Wait(timeout.Token);
+        // The test's own self-signed certificate: trust it.
+        using var tls = new SslStream(client.GetStream(), leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "localhost" }, timeout.Token).Wait(timeout.Token);
+        using var reader = new StreamReader(tls, Encoding.ASCII);
+        return reader.ReadLineAsync(timeout.Token).AsTask().GetAwaiter().GetResult();
+    }
+
+    private static SecureString Secure(string text)
+    {
+        var secure = new SecureString();
+        foreach (char character in text)
+        {
+            secure.AppendChar(character);
+        }
+        secure.MakeReadOnly();
+        return secure;
+    }
 
     // Starts a message and hangs up in the middle of its content.
     private static void DropInData(int port)

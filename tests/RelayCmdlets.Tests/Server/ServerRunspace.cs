@@ -39,6 +39,9 @@ public sealed class ServerRunspace : IDisposable
     /// <summary>A server name no other test in this process uses (the registry is process-wide).</summary>
     public static string UniqueName() => "test-" + Guid.NewGuid().ToString("N").Substring(0, 12);
 
+    /// <summary>Sets a variable for later scripts (for values a script cannot write, such as a SecureString).</summary>
+    public void SetVariable(string name, object value) => _runspace.SessionStateProxy.SetVariable(name, value);
+
     /// <summary>A PowerShell bound to this runspace, for scripts run asynchronously or stopped.</summary>
     public PowerShell CreatePowerShell()
     {
