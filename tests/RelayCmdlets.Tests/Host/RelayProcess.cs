@@ -9,6 +9,7 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
@@ -127,6 +128,14 @@ internal sealed class RelayProcess : IDisposable
     /// <summary>Waits until standard output contains <paramref name="text"/>, even before its line ends.</summary>
     public void WaitForOutputText(string text, TimeSpan timeout) =>
         WaitForOutput(output => output.Contains(text, StringComparison.Ordinal), $"'{text}'", timeout);
+
+    /// <summary>Waits until standard output matches <paramref name="pattern"/>.</summary>
+    /// <returns>The first match.</returns>
+    public Match WaitForOutputMatch(Regex pattern, TimeSpan timeout)
+    {
+        WaitForOutput(pattern.IsMatch, $"a match for /{pattern}/", timeout);
+        return pattern.Match(Output);
+    }
 
     /// <summary>Sends a POSIX signal to the process.</summary>
     public void Signal(int signal)
