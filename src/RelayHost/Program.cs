@@ -36,7 +36,7 @@ public static class Program
                 Console.Out.WriteLine(HostCommandLine.Usage);
                 return 0;
             case HostAction.ShowVersion:
-                Console.Out.WriteLine($"relay {typeof(Program).Assembly.GetName().Version.ToString(3)} (PowerShell {typeof(PSObject).Assembly.GetName().Version.ToString(3)})");
+                Console.Out.WriteLine($"relay {typeof(Program).Assembly.GetName().Version.ToString(3)} (PowerShell {PSVersionInfo.PSVersion})");
                 return 0;
             default:
                 return new CommandSession(commandLine, ConsoleCapabilities.Detect()).Run();
