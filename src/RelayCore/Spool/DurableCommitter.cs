@@ -91,7 +91,7 @@ internal sealed class DurableCommitter
             }
             try
             {
-                Sync();
+                Sync(group.Count);
             }
             catch (Exception error)
             {
@@ -120,10 +120,12 @@ internal sealed class DurableCommitter
         }
     }
 
-    private void Sync()
+    private void Sync(int newMessages)
     {
         SyncCount++;
-        if (FileDurability.CanSyncFileSystem)
+        // With no new files to write, only the renames need the disk: a directory fsync (one
+        // journal commit) does that without syncfs's sweep of the whole file system.
+        if (FileDurability.CanSyncFileSystem && newMessages > 0)
         {
             FileDurability.SyncFileSystem(_directory);
         }

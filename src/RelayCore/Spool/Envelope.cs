@@ -14,9 +14,13 @@ namespace RelayCore.Spool;
 /// </summary>
 /// <remarks>
 /// Fields hold the text as stored (xtext fields stay encoded), so an envelope read and written
-/// again is unchanged. Writing always produces format <c>#2821.8</c>; reading accepts
-/// <c>#2821.3</c> to <c>#2821.8</c>, any field order after <c>Format</c>, extra white space and
-/// LF-only line ends, because filter scripts edit these files in place.
+/// again is unchanged. Writing always produces format <c>#2821.8</c> in E-MailRelay 2.6's field
+/// order, which its reader requires. Reading accepts <c>#2821.3</c> (E-MailRelay 1.x, no
+/// certificate or AUTH= fields) to <c>#2821.8</c>: each later format added fields (1.9 a client
+/// certificate and socket name, 2.0 MailFromAuthIn/Out, 2.4 and 2.5 the forwarding, account
+/// selector and UTF-8 fields), and a field a file lacks reads as empty. Filter scripts edit
+/// these files in place, so any field order after <c>Format</c>, any case of field names, extra
+/// white space and LF-only line ends are accepted; unknown fields are ignored.
 /// </remarks>
 public sealed class Envelope
 {

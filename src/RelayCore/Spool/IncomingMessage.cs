@@ -35,20 +35,29 @@ public sealed class IncomingMessage : IDisposable
     {
         _spool = spool;
         Id = id;
-        // CreateNew on both: an id already taken (say, by a process with the same pid in another
-        // container sharing the spool) fails here instead of overwriting its files.
-        _envelopeFile = new FileStream(NewEnvelopePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1024);
+        // Held before the files exist, so a recovery running in this process never sees them unheld.
+        HeldMessages.Hold(_spool.Path, Id);
         try
         {
-            _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, ContentBufferSize, FileOptions.Asynchronous);
+            // CreateNew on both: an id already taken (say, by a process with the same pid in
+            // another container sharing the spool) fails here instead of overwriting its files.
+            _envelopeFile = new FileStream(NewEnvelopePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1024);
+            try
+            {
+                _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, ContentBufferSize, FileOptions.Asynchronous);
+            }
+            catch
+            {
+                _envelopeFile.Dispose();
+                File.Delete(NewEnvelopePath);
+                throw;
+            }
         }
         catch
         {
-            _envelopeFile.Dispose();
-            File.Delete(NewEnvelopePath);
+            HeldMessages.Release(_spool.Path, Id);
             throw;
         }
-        HeldMessages.Hold(_spool.Path, Id);
     }
 
     /// <summary>The new message's id.</summary>
@@ -90,15 +99,20 @@ public sealed class IncomingMessage : IDisposable
         }
         cancellationToken.ThrowIfCancellationRequested();
         _commitStarted = true;
-        await _content.FlushAsync(CancellationToken.None).ConfigureAwait(false);
-        _size = _content.Length;
-        _envelopeFile.SetLength(0);
+        // Position, not Length: no fstat per message. The envelope file is still empty.
+        _size = _content.Position;
         Envelope.WriteTo(_envelopeFile);
         if (FileDurability.CanSyncFileSystem)
         {
             // The committer's one syncfs covers these files; closing now spreads the work over
-            // the sessions instead of the committer's single thread.
+            // the sessions instead of the committer's single thread. Synchronously: what is left
+            // is one buffer's write into the page cache, and Linux has no asynchronous buffered
+            // write, so .NET's FlushAsync would only add a thread-pool hop per message.
             Seal(flushToDisk: false);
+        }
+        else
+        {
+            await _content.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
         await _spool.Committer.CommitAsync(this).ConfigureAwait(false);
         _committed = true;

@@ -189,15 +189,16 @@ public sealed class SpoolDirectory
     {
         RequireState(message, RelayMessageState.Ready);
         string busyPath = PathOf(message.Id, RelayMessageState.Busy);
-        if (!ContendedFile.TryMove(message.EnvelopePath, busyPath))
+        // Held and stamped before the rename: recovery, here or in another process, judges a
+        // claim by its write time, and a rename keeps the old one.
+        HeldMessages.Hold(Path, message.Id);
+        if (!TryStampClaimTime(message.EnvelopePath) || !ContendedFile.TryMove(message.EnvelopePath, busyPath))
         {
+            HeldMessages.Release(Path, message.Id);
             return null;
         }
-        HeldMessages.Hold(Path, message.Id);
         try
         {
-            // The claim time, for recovery's staleness test: a rename keeps the old write time.
-            File.SetLastWriteTimeUtc(busyPath, DateTime.UtcNow);
             RelayMessage claimed = TryRead(message.Id, RelayMessageState.Busy, skipInvalid: false);
             if (claimed == null)
             {
@@ -209,7 +210,7 @@ public sealed class SpoolDirectory
         catch (InvalidDataException error)
         {
             // A filter or a person broke the envelope: fail it visibly rather than retry it for ever.
-            var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, message.Envelope, message.Size, message.Received);
+            var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, new Envelope(), message.Size, message.Received);
             new ClaimedMessage(this, broken).MarkBad("invalid envelope: " + error.Message, null);
             return null;
         }
@@ -392,6 +393,19 @@ public sealed class SpoolDirectory
             livePids[pid] = running;
         }
         return running;
+    }
+
+    private static bool TryStampClaimTime(string envelopePath)
+    {
+        try
+        {
+            File.SetLastWriteTimeUtc(envelopePath, DateTime.UtcNow);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
     }
 
     private bool HasEnvelope(string id) => s_envelopeSuffixes.Any(entry => File.Exists(PathOf(id, entry.State)));

@@ -8,9 +8,10 @@ using Xunit.Abstractions;
 
 namespace RelayCmdlets.Tests.Host;
 
-/// <summary>SIGTERM and SIGINT stop the running pipeline, so relay exits promptly with 143 or 130.</summary>
+/// <summary>SIGTERM, SIGINT and SIGHUP stop the running pipeline, so relay exits promptly with 143, 130 or 129.</summary>
 public sealed class SignalTests
 {
+    private const int SigHup = 1;
     private const int SigInt = 2;
     private const int SigTerm = 15;
 
@@ -36,6 +37,7 @@ public sealed class SignalTests
     [Theory]
     [InlineData(SigTerm, 143)]
     [InlineData(SigInt, 130)]
+    [InlineData(SigHup, 129)]
     public void Signal_DuringLongPipeline_StopsItAndExitsWithSignalCode(int signal, int expectedExitCode)
     {
         if (OperatingSystem.IsWindows())

@@ -149,6 +149,18 @@ public sealed class SpoolDirectoryTests
     }
 
     [Fact]
+    public void TryClaim_MessageWrittenAnHourAgo_ClaimTimeIsNow()
+    {
+        using var temp = new TempSpool();
+        temp.WriteFiles("emailrelay.1.1700000000.1", RelayMessageState.Ready, ReadyEnvelope, "x");
+        File.SetLastWriteTimeUtc(temp.FilePath("emailrelay.1.1700000000.1.envelope"), DateTime.UtcNow.AddHours(-1));
+
+        using ClaimedMessage claim = temp.Spool.TryClaim(temp.Spool.Get("emailrelay.1.1700000000.1"));
+
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(claim.Message.EnvelopePath) < TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
     public async Task TryClaim_ManyThreadsRacing_OneWinnerPerMessage()
     {
         using var temp = new TempSpool();
