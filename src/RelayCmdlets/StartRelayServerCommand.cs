@@ -22,8 +22,10 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     private const int DefaultPort = 25;
 
     /// <summary>The server's name, unique among the servers running in this process.</summary>
+    /// <remarks>No wildcard characters: Get- and Stop-RelayServer take wildcards in the names they are given.</remarks>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ValidatePattern(@"^[^*?\[\]]+$")]
     public string Name { get; set; } = "relay";
 
     /// <summary>The spool directory; created when missing.</summary>

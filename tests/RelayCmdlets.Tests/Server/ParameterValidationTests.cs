@@ -23,6 +23,8 @@ public sealed class ParameterValidationTests : System.IDisposable
     [InlineData("-MaxBadCommands 0")]
     [InlineData("-MaxMessageSize -1")]
     [InlineData("-Name ''")]
+    [InlineData("-Name 'relay*'")]
+    [InlineData("-Name 'relay[1]'")]
     public void Start_ArgumentOutOfRange_FailsValidation(string arguments)
     {
         ErrorRecord error = _shell.InvokeExpectingError("Start-RelayServer -SpoolPath ./spool " + arguments);
