@@ -2,23 +2,12 @@
 # Licensed under the MIT licence.
 
 BeforeAll {
-    $modulePath = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { "$PSScriptRoot/../../out/Relay/Relay.psd1" }
-    Import-Module $modulePath -Force -ErrorAction Stop
-    # The spool E-MailRelay 2.6b wrote, as the repository keeps it for the engine tests.
-    $testData = "$PSScriptRoot/../RelayCore.Tests/Spool/TestData/emailrelay-2.6b"
-    $badId = 'emailrelay.32054.1795422460.1'
+    . (Join-Path $PSScriptRoot 'RelaySpool.TestSupport.ps1')
 }
 
 Describe 'Get-RelaySpool' {
-    BeforeEach {
-        $spool = Join-Path $TestDrive 'spool'
-        New-Item -ItemType Directory -Path $spool | Out-Null
-        Copy-Item -Path "$testData/emailrelay.*" -Destination $spool
-    }
-
-    AfterEach {
-        Remove-Item -LiteralPath $spool -Recurse -Force
-    }
+    BeforeEach { $spool = New-RelayTestSpool }
+    AfterEach { Remove-Item -LiteralPath $spool -Recurse -Force }
 
     It 'emits one RelayMessage per message of a spool E-MailRelay wrote' {
         $messages = Get-RelaySpool -SpoolPath $spool
@@ -78,10 +67,9 @@ Describe 'Get-RelaySpool' {
         $lines | ForEach-Object { $_.TrimEnd().Length | Should -BeLessOrEqual 120 }
     }
 
-    It 'has help with examples' {
-        $help = Get-Help Get-RelaySpool
+    It 'has help with a synopsis and at least two examples, each explained' {
+        Assert-RelayHelp Get-RelaySpool
 
-        $help.Synopsis | Should -Be 'Gets the messages in a Relay or E-MailRelay spool directory.'
-        @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        (Get-Help Get-RelaySpool).Synopsis | Should -Be 'Gets the messages in a Relay or E-MailRelay spool directory.'
     }
 }

@@ -1,26 +1,22 @@
 # Shared by the server cmdlets' Pester files; dot-source it in BeforeAll.
 
-function Import-RelayTestModule {
-    # build.ps1 points RELAY_MODULE_PATH at the built module; a developer's run falls back to out/.
-    $path = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { Join-Path $PSScriptRoot '../../out/Relay/Relay.psd1' }
-    Import-Module $path -Force -ErrorAction Stop
-    (Resolve-Path $path).Path
-}
+. (Join-Path $PSScriptRoot 'Relay.TestSupport.ps1')
 
 function New-RelayTestServerName {
     # The server list is process-wide: a fresh name keeps tests apart (short enough for the table's Name column).
     'ps-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
 }
 
+function New-RelayServerTestCase {
+    # One test's spool path, in a new empty folder of its own (the spool itself is not created), and server name.
+    $folder = New-Item -ItemType Directory -Path (Join-Path $TestDrive ([guid]::NewGuid().ToString('N')))
+    Join-Path $folder.FullName 'spool'
+    New-RelayTestServerName
+}
+
 function Stop-RelayTestServer([string] $Name) {
     # Servers outlive the test that started them (the list is process-wide): stop this test's.
     Get-RelayServer -Name "$Name*" | Stop-RelayServer -Confirm:$false
-}
-
-function Assert-RelayHelp([string] $Command) {
-    $help = Get-Help $Command -Full
-    $help.Synopsis | Should -Not -BeNullOrEmpty
-    @($help.examples.example).Count | Should -BeGreaterOrEqual 2
 }
 
 function Test-SwaksPresent {

@@ -2,24 +2,12 @@
 # Licensed under the MIT licence.
 
 BeforeAll {
-    $modulePath = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { "$PSScriptRoot/../../out/Relay/Relay.psd1" }
-    Import-Module $modulePath -Force -ErrorAction Stop
-    # The spool E-MailRelay 2.6b wrote, as the repository keeps it for the engine tests.
-    $testData = "$PSScriptRoot/../RelayCore.Tests/Spool/TestData/emailrelay-2.6b"
-    $badId = 'emailrelay.32054.1795422460.1'
-    $submittedId = 'emailrelay.32064.1795422460.1'
+    . (Join-Path $PSScriptRoot 'RelaySpool.TestSupport.ps1')
 }
 
 Describe 'Remove-RelayMessage' {
-    BeforeEach {
-        $spool = Join-Path $TestDrive 'spool'
-        New-Item -ItemType Directory -Path $spool | Out-Null
-        Copy-Item -Path "$testData/emailrelay.*" -Destination $spool
-    }
-
-    AfterEach {
-        Remove-Item -LiteralPath $spool -Recurse -Force
-    }
+    BeforeEach { $spool = New-RelayTestSpool }
+    AfterEach { Remove-Item -LiteralPath $spool -Recurse -Force }
 
     It 'removes nothing with -WhatIf' {
         Get-RelaySpool -SpoolPath $spool | Where-Object AuthenticatedAs -EQ 'alice' | Remove-RelayMessage -WhatIf
@@ -60,5 +48,9 @@ Describe 'Remove-RelayMessage' {
     It 'rejects a null -InputObject' {
         { Remove-RelayMessage -InputObject $null -Confirm:$false } |
             Should -Throw -ErrorId 'ParameterArgumentValidationError,RelayCmdlets.RemoveRelayMessageCommand'
+    }
+
+    It 'has help with a synopsis and at least two examples, each explained' {
+        Assert-RelayHelp Remove-RelayMessage
     }
 }

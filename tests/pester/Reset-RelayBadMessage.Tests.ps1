@@ -2,23 +2,12 @@
 # Licensed under the MIT licence.
 
 BeforeAll {
-    $modulePath = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { "$PSScriptRoot/../../out/Relay/Relay.psd1" }
-    Import-Module $modulePath -Force -ErrorAction Stop
-    # The spool E-MailRelay 2.6b wrote, as the repository keeps it for the engine tests.
-    $testData = "$PSScriptRoot/../RelayCore.Tests/Spool/TestData/emailrelay-2.6b"
-    $badId = 'emailrelay.32054.1795422460.1'
+    . (Join-Path $PSScriptRoot 'RelaySpool.TestSupport.ps1')
 }
 
 Describe 'Reset-RelayBadMessage' {
-    BeforeEach {
-        $spool = Join-Path $TestDrive 'spool'
-        New-Item -ItemType Directory -Path $spool | Out-Null
-        Copy-Item -Path "$testData/emailrelay.*" -Destination $spool
-    }
-
-    AfterEach {
-        Remove-Item -LiteralPath $spool -Recurse -Force
-    }
+    BeforeEach { $spool = New-RelayTestSpool }
+    AfterEach { Remove-Item -LiteralPath $spool -Recurse -Force }
 
     It 'skips a message whose Reason count reaches -MaxRetries, and says so verbosely' {
         $verbose = Get-RelaySpool -SpoolPath $spool -State Bad | Reset-RelayBadMessage -MaxRetries 2 -Verbose 4>&1
@@ -50,5 +39,9 @@ Describe 'Reset-RelayBadMessage' {
     It 'rejects -MaxRetries 0' {
         { Reset-RelayBadMessage -SpoolPath $spool -MaxRetries 0 } |
             Should -Throw -ErrorId 'ParameterArgumentValidationError,RelayCmdlets.ResetRelayBadMessageCommand'
+    }
+
+    It 'has help with a synopsis and at least two examples, each explained' {
+        Assert-RelayHelp Reset-RelayBadMessage
     }
 }

@@ -2,23 +2,18 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'RelayServer.TestSupport.ps1')
-    $modulePath = Import-RelayTestModule
     $startId = 'RelayCmdlets.StartRelayServerCommand'
 }
 
 Describe 'Start-RelayServer' {
     BeforeEach {
-        $folder = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $null = New-Item -ItemType Directory -Path $folder
-        $spool = Join-Path $folder 'spool'
-        $name = New-RelayTestServerName
+        $spool, $name = New-RelayServerTestCase
+        $folder = Split-Path $spool
     }
 
-    AfterEach {
-        Stop-RelayTestServer $name
-    }
+    AfterEach { Stop-RelayTestServer $name }
 
-    It 'has help with a synopsis and at least two examples' {
+    It 'has help with a synopsis and at least two examples, each explained' {
         Assert-RelayHelp Start-RelayServer
     }
 

@@ -2,21 +2,14 @@
 
 BeforeAll {
     . (Join-Path $PSScriptRoot 'RelayServer.TestSupport.ps1')
-    $modulePath = Import-RelayTestModule
     $stopId = 'RelayCmdlets.StopRelayServerCommand'
 }
 
 Describe 'Stop-RelayServer' {
-    BeforeEach {
-        $spool = Join-Path $TestDrive ([guid]::NewGuid().ToString('N'))
-        $name = New-RelayTestServerName
-    }
+    BeforeEach { $spool, $name = New-RelayServerTestCase }
+    AfterEach { Stop-RelayTestServer $name }
 
-    AfterEach {
-        Stop-RelayTestServer $name
-    }
-
-    It 'has help with a synopsis and at least two examples' {
+    It 'has help with a synopsis and at least two examples, each explained' {
         Assert-RelayHelp Stop-RelayServer
     }
 

@@ -2,8 +2,7 @@
 # Licensed under the MIT licence.
 
 BeforeAll {
-    $modulePath = if ($env:RELAY_MODULE_PATH) { $env:RELAY_MODULE_PATH } else { "$PSScriptRoot/../../out/Relay/Relay.psd1" }
-    Import-Module $modulePath -Force -ErrorAction Stop
+    . (Join-Path $PSScriptRoot 'Relay.TestSupport.ps1')
 }
 
 Describe 'Submit-RelayMessage' {
@@ -77,5 +76,9 @@ Describe 'Submit-RelayMessage' {
         Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -WhatIf
 
         Test-Path $spool | Should -BeFalse
+    }
+
+    It 'has help with a synopsis and at least two examples, each explained' {
+        Assert-RelayHelp Submit-RelayMessage
     }
 }
