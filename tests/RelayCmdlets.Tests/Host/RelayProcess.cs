@@ -48,6 +48,9 @@ internal sealed class RelayProcess : IDisposable
     /// <summary>The module manifest the build copied beside relay.dll.</summary>
     public static string DefaultModulePath => Path.Combine(Path.GetDirectoryName(HostPath), "Relay", "Relay.psd1");
 
+    /// <summary>The process id of relay itself (the dotnet host running relay.dll, not a wrapper).</summary>
+    public int Id => _process.Id;
+
     /// <summary>Everything written to standard output so far.</summary>
     public string Output => Read(_output);
 
