@@ -35,6 +35,13 @@ internal sealed class LoadSession
         _acknowledged = acknowledged;
     }
 
+    /// <summary>
+    /// The relay command line of the daemon under load: loopback only, a port the OS picks (found
+    /// with <see cref="Server.HostWaitTests.WaitForListeningPort"/>), verbose so that it says where.
+    /// </summary>
+    public static string[] DaemonCommand(string spool) =>
+        ["Start-RelayServer", "-Name", Server.ServerRunspace.UniqueName(), "-ListenAddress", "127.0.0.1", "-Port", "0", "-SpoolPath", spool, "-Wait", "-Verbose"];
+
     /// <summary>A message the server acknowledged: its marker and the exact bytes sent.</summary>
     internal sealed record Acknowledged(string Sequence, byte[] Sent);
 

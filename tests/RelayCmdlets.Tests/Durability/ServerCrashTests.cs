@@ -60,7 +60,7 @@ public sealed class ServerCrashTests
         using var folder = new TempFolder();
         string spool = Path.Combine(folder.Path, "spool");
         using RelayProcess relay = RelayProcess.Start(
-            ["Start-RelayServer", "-Name", ServerRunspace.UniqueName(), "-ListenAddress", "127.0.0.1", "-Port", "0", "-SpoolPath", spool, "-Wait", "-Verbose"]);
+            LoadSession.DaemonCommand(spool));
         int port = HostWaitTests.WaitForListeningPort(relay);
         var acknowledged = new ConcurrentDictionary<string, LoadSession.Acknowledged>(StringComparer.Ordinal);
         var targetReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

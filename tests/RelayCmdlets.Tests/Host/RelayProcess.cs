@@ -103,6 +103,15 @@ internal sealed class RelayProcess : IDisposable
         return Start(scriptPath, ["--quiet", "--return", "--command", command, "/dev/null"], environment);
     }
 
+    /// <summary>Starts relay under another program (a tracer, say) that runs the command given as its last arguments.</summary>
+    /// <remarks>The process this object controls is that program; relay is its child.</remarks>
+    public static RelayProcess StartUnder(string program, IEnumerable<string> programArguments, IEnumerable<string> arguments)
+    {
+        RelayProcess relay = Start(program, [.. programArguments, DotNetPath(), HostPath, .. arguments], environment: null);
+        relay._process.StandardInput.Close();
+        return relay;
+    }
+
     /// <summary>Writes to the process's standard input.</summary>
     public void WriteInput(string text)
     {
