@@ -22,7 +22,8 @@ namespace RelayCmdlets.Tests.Durability;
 /// The acceptance line "a message acknowledged with 250 is on disk at that moment; killing the
 /// server with SIGKILL under load loses no acknowledged message and leaves no <c>.envelope</c>
 /// without its complete content", tested on the real daemon: <c>relay Start-RelayServer -Wait</c>
-/// as a child process, sixteen raw-socket clients, and SIGKILL while they are mid-message.
+/// as a child process, sixteen raw-socket clients, and SIGKILL while they are mid-message; three
+/// times on one spool, so that recovery after a crash is itself crashed.
 /// </summary>
 /// <remarks>
 /// SIGKILL ends the process, not the machine: the page cache survives, so this proves the order
@@ -35,6 +36,7 @@ public sealed class ServerCrashTests
     private const int SigKill = 9;
     private const int Sessions = 16;
     private const int TargetAcknowledged = 300;
+    private const int Rounds = 3;
 
     /// <summary>Bounds each session even if the server outruns the kill.</summary>
     private const int MaxMessagesPerSession = 2000;
@@ -50,7 +52,7 @@ public sealed class ServerCrashTests
     }
 
     [Fact]
-    public async Task ServerCrash_SigkillUnderLoad_KeepsEveryAcknowledgedMessageWhole()
+    public async Task ServerCrash_SigkillUnderLoadThreeTimes_KeepsEveryAcknowledgedMessageWhole()
     {
         if (OperatingSystem.IsWindows())
         {
@@ -59,18 +61,48 @@ public sealed class ServerCrashTests
         }
         using var folder = new TempFolder();
         string spool = Path.Combine(folder.Path, "spool");
-        using RelayProcess relay = RelayProcess.Start(
-            LoadSession.DaemonCommand(spool));
-        int port = HostWaitTests.WaitForListeningPort(relay);
         var acknowledged = new ConcurrentDictionary<string, LoadSession.Acknowledged>(StringComparer.Ordinal);
+        SpoolSnapshot lastCrash = null;
+
+        // Each daemon after the first starts by recovering what the last kill left, then is killed in turn.
+        for (int round = 0; round < Rounds; round++)
+        {
+            lastCrash = await CrashUnderLoadAsync(spool, round, lastCrash, acknowledged);
+        }
+        RelayResult restart = RelayProcess.Run(
+            "Start-RelayServer", "-Name", ServerRunspace.UniqueName(), "-ListenAddress", "127.0.0.1", "-Port", "0", "-SpoolPath", spool, "-Verbose", "|", "Stop-RelayServer");
+        SpoolSnapshot afterRecovery = SpoolSnapshot.Take(spool);
+
+        Assert.True(restart.ExitCode == 0, restart.ToString());
+        AssertRecoveryReported(restart.Error, lastCrash);
+        Assert.Empty(afterRecovery.New);
+        Assert.Empty(afterRecovery.Other);
+        Assert.Equal(Sorted(lastCrash.Ready), Sorted(afterRecovery.Ready));
+        Assert.Equal(Sorted(afterRecovery.Ready), Sorted(afterRecovery.Content));
+        _log.WriteLine($"after the last restart's recovery: {afterRecovery.Ready.Count} ready envelopes, {afterRecovery.New.Count} .envelope.new, " +
+            $"{afterRecovery.Content.Count} content files; {acknowledged.Count} acknowledged in all");
+    }
+
+    /// <summary>
+    /// Starts the daemon on the spool, loads it from <see cref="Sessions"/> clients until
+    /// <see cref="TargetAcknowledged"/> more messages are acknowledged (or the deadline), SIGKILLs it
+    /// mid-flight, and checks every message acknowledged so far, in this round or before.
+    /// </summary>
+    /// <returns>The spool as the kill left it.</returns>
+    private async Task<SpoolSnapshot> CrashUnderLoadAsync(string spool, int round, SpoolSnapshot lastCrash, ConcurrentDictionary<string, LoadSession.Acknowledged> acknowledged)
+    {
+        using RelayProcess relay = RelayProcess.Start(LoadSession.DaemonCommand(spool));
+        int port = HostWaitTests.WaitForListeningPort(relay);
+        AssertRecoveryReported(relay.Error, lastCrash);
+        var thisRound = new ConcurrentDictionary<string, LoadSession.Acknowledged>(StringComparer.Ordinal);
         var targetReached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         int killed = 0;
-        LoadSession[] sessions = Enumerable.Range(0, Sessions).Select(s => new LoadSession(s, port, acknowledged)).ToArray();
+        LoadSession[] sessions = Enumerable.Range(round * Sessions, Sessions).Select(s => new LoadSession(s, port, thisRound)).ToArray();
         Task[] running = sessions.Select(session => Task.Run(() => session.RunAsync(
             MaxMessagesPerSession,
             () =>
             {
-                if (acknowledged.Count >= TargetAcknowledged)
+                if (thisRound.Count >= TargetAcknowledged)
                 {
                     targetReached.TrySetResult();
                 }
@@ -87,49 +119,50 @@ public sealed class ServerCrashTests
         {
             // A slow machine: kill at the deadline with what was acknowledged so far.
         }
-        int acknowledgedAtKill = acknowledged.Count;
+        int acknowledgedAtKill = thisRound.Count;
         int sessionsLive = running.Count(task => !task.IsCompleted);
         Volatile.Write(ref killed, 1);
         relay.Signal(SigKill);
         int exitCode = relay.WaitForExit(s_exitDeadline);
         await Task.WhenAll(running).WaitAsync(s_exitDeadline);
+        foreach ((string id, LoadSession.Acknowledged message) in thisRound)
+        {
+            Assert.True(acknowledged.TryAdd(id, message), $"{id} was acknowledged again after a restart");
+        }
+        SpoolSnapshot afterKill = SpoolSnapshot.Take(spool);
 
         Assert.Equal(128 + SigKill, exitCode);
         Assert.Equal(Sessions, sessionsLive);
-        Assert.True(acknowledgedAtKill > 0, $"no message was acknowledged within {s_loadDeadline.TotalSeconds} s.\nstderr:\n{relay.Error}");
-        SpoolSnapshot beforeRecovery = SpoolSnapshot.Take(spool);
-        _log.WriteLine($"load ran {load.ElapsedMilliseconds} ms; acknowledged {acknowledgedAtKill} at the kill, {acknowledged.Count} in all " +
-            $"(started {sessions.Sum(s => s.Started)}); after the kill: {beforeRecovery.Ready.Count} ready envelopes, " +
-            $"{beforeRecovery.New.Count} .envelope.new, {beforeRecovery.Content.Count} content files, {beforeRecovery.Other.Count} other files");
-        _log.WriteLine("sessions ended: " + string.Join("; ", sessions.Select(s => s.EndReason).Distinct()));
-        Assert.Empty(beforeRecovery.Other);
-        Assert.All(acknowledged.Keys, id => Assert.StartsWith($"emailrelay.{relay.Id}.", id, StringComparison.Ordinal));
+        Assert.True(acknowledgedAtKill > 0, $"round {round}: no message was acknowledged within {s_loadDeadline.TotalSeconds} s.\nstderr:\n{relay.Error}");
+        _log.WriteLine($"round {round}: load ran {load.ElapsedMilliseconds} ms; acknowledged {acknowledgedAtKill} at the kill, {thisRound.Count} in all " +
+            $"(started {sessions.Sum(s => s.Started)}); after the kill: {afterKill.Ready.Count} ready envelopes, " +
+            $"{afterKill.New.Count} .envelope.new, {afterKill.Content.Count} content files, {afterKill.Other.Count} other files; " +
+            "sessions ended: " + string.Join("; ", sessions.Select(s => s.EndReason).Distinct()));
+        Assert.Empty(afterKill.Other);
+        Assert.All(thisRound.Keys, id => Assert.StartsWith($"emailrelay.{relay.Id}.", id, StringComparison.Ordinal));
         foreach ((string id, LoadSession.Acknowledged message) in acknowledged)
         {
-            AssertAcknowledgedIsWhole(spool, id, message, beforeRecovery);
+            AssertAcknowledgedIsWhole(spool, id, message, afterKill);
         }
         var sequences = new HashSet<string>(StringComparer.Ordinal);
-        foreach (string id in beforeRecovery.Ready)
+        foreach (string id in afterKill.Ready)
         {
             string sequence = AssertReadyIsWhole(spool, id);
             Assert.True(sequences.Add(sequence), $"{sequence} is stored twice");
         }
-
-        RelayResult restart = RelayProcess.Run(
-            "Start-RelayServer", "-Name", ServerRunspace.UniqueName(), "-ListenAddress", "127.0.0.1", "-Port", "0", "-SpoolPath", spool, "-Verbose", "|", "Stop-RelayServer");
-        SpoolSnapshot afterRecovery = SpoolSnapshot.Take(spool);
-
-        Assert.True(restart.ExitCode == 0, restart.ToString());
-        Assert.Empty(afterRecovery.New);
-        Assert.Empty(afterRecovery.Other);
-        Assert.Equal(beforeRecovery.Ready.OrderBy(id => id, StringComparer.Ordinal), afterRecovery.Ready.OrderBy(id => id, StringComparer.Ordinal));
-        Assert.Equal(afterRecovery.Ready.OrderBy(id => id, StringComparer.Ordinal), afterRecovery.Content.OrderBy(id => id, StringComparer.Ordinal));
-        if (beforeRecovery.New.Count > 0)
-        {
-            Assert.Contains($"spool recovered: 0 busy message(s) returned, {beforeRecovery.New.Count} incomplete receipt(s) removed", restart.Error, StringComparison.Ordinal);
-        }
-        _log.WriteLine($"after the restart's recovery: {afterRecovery.Ready.Count} ready envelopes, {afterRecovery.New.Count} .envelope.new, {afterRecovery.Content.Count} content files");
+        return afterKill;
     }
+
+    /// <summary>A server starting on a crashed spool says it removed each incomplete receipt the crash left.</summary>
+    private static void AssertRecoveryReported(string log, SpoolSnapshot lastCrash)
+    {
+        if (lastCrash != null && lastCrash.New.Count > 0)
+        {
+            Assert.Contains($"spool recovered: 0 busy message(s) returned, {lastCrash.New.Count} incomplete receipt(s) removed", log, StringComparison.Ordinal);
+        }
+    }
+
+    private static IEnumerable<string> Sorted(IEnumerable<string> ids) => ids.OrderBy(id => id, StringComparer.Ordinal);
 
     /// <summary>An acknowledged message is ready, and its content is the Received line and then exactly what was sent.</summary>
     private static void AssertAcknowledgedIsWhole(string spool, string id, LoadSession.Acknowledged message, SpoolSnapshot snapshot)
