@@ -49,6 +49,9 @@ internal sealed class RelayProcess : IDisposable
     /// <summary>The module manifest the build copied beside relay.dll.</summary>
     public static string DefaultModulePath => Path.Combine(Path.GetDirectoryName(HostPath), "Relay", "Relay.psd1");
 
+    /// <summary>The process id of relay itself (the dotnet host running relay.dll, not a wrapper).</summary>
+    public int Id => _process.Id;
+
     /// <summary>Everything written to standard output so far.</summary>
     public string Output => Read(_output);
 
@@ -99,6 +102,15 @@ internal sealed class RelayProcess : IDisposable
         string[] words = [DotNetPath(), HostPath, .. arguments];
         string command = string.Join(" ", words.Select(w => "'" + w.Replace("'", "'\\''") + "'"));
         return Start(scriptPath, ["--quiet", "--return", "--command", command, "/dev/null"], environment);
+    }
+
+    /// <summary>Starts relay under another program (a tracer, say) that runs the command given as its last arguments.</summary>
+    /// <remarks>The process this object controls is that program; relay is its child.</remarks>
+    public static RelayProcess StartUnder(string program, IEnumerable<string> programArguments, IEnumerable<string> arguments)
+    {
+        RelayProcess relay = Start(program, [.. programArguments, DotNetPath(), HostPath, .. arguments], environment: null);
+        relay._process.StandardInput.Close();
+        return relay;
     }
 
     /// <summary>Writes to the process's standard input.</summary>

@@ -56,7 +56,7 @@ public sealed class HostWaitTests
     }
 
     // The server's log is verbose output, which the host writes to standard error.
-    private static int WaitForListeningPort(RelayProcess relay)
+    internal static int WaitForListeningPort(RelayProcess relay)
     {
         var listening = new Regex(@"listening on 127\.0\.0\.1:(\d+)");
         Match match = null;
