@@ -2,9 +2,15 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using RelayCore.Auth;
+using RelayCore.Hosting;
 using RelayCore.Spool;
 using RelayCore.Submission;
 
@@ -16,6 +22,9 @@ namespace RelayCmdlets;
 /// </summary>
 internal static class ErrorMapping
 {
+    private const string CertificateNotFoundId = "CertificateNotFound";
+    private const string SecretsFileNotFoundId = "SecretsFileNotFound";
+
     /// <summary>Maps an exception the cmdlets expect; null when it is not one of them.</summary>
     /// <param name="error">The exception thrown by RelayCore or the runtime.</param>
     /// <param name="target">The object that failed (id, message, endpoint, path).</param>
@@ -51,5 +60,74 @@ internal static class ErrorMapping
             default:
                 return null;
         }
+    }
+
+    /// <summary>Maps an exception from starting a server; null when it is not one the cmdlets expect.</summary>
+    /// <param name="error">The exception thrown by <see cref="RelayServer.StartAsync"/>.</param>
+    /// <param name="options">The options the server was started with, naming what failed.</param>
+    /// <returns>The error record, or null for an unexpected exception.</returns>
+    internal static ErrorRecord TryMapServerStart(Exception error, RelayServerOptions options)
+    {
+        // The engine reports an unusable file as an ArgumentException about the options; its inner
+        // exception says which kind of file. The record keeps the outer one: its message names the option.
+        Exception cause = error is ArgumentException && error.InnerException != null ? error.InnerException : error;
+        switch (cause)
+        {
+            case SocketException:
+                return new ErrorRecord(error, "ListenerBindFailed", ErrorCategory.ResourceUnavailable, DescribeListeners(options));
+            case SecretsFormatException:
+                return new ErrorRecord(error, "SecretsFileInvalid", ErrorCategory.InvalidData, options.ServerSecretsPath);
+            case InvalidDataException:
+            case CryptographicException:
+                return new ErrorRecord(error, "CertificateInvalid", ErrorCategory.InvalidData, options.CertificatePath);
+            case UnauthorizedAccessException:
+                return new ErrorRecord(error, "PermissionDenied", ErrorCategory.PermissionDenied, options);
+            case Exception when error is ArgumentException:
+                return new ErrorRecord(error, "InvalidServerOptions", ErrorCategory.InvalidArgument, options);
+            default:
+                return TryMap(error, options.SpoolPath);
+        }
+    }
+
+    /// <summary>The record for a certificate or key file that does not exist.</summary>
+    /// <param name="path">The missing file's full path.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord CertificateNotFound(string path) => MissingFile(CertificateNotFoundId, path);
+
+    /// <summary>The record for a server secrets file that does not exist.</summary>
+    /// <param name="path">The missing file's full path.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord SecretsFileNotFound(string path) => MissingFile(SecretsFileNotFoundId, path);
+
+    /// <summary>The record for a server name already taken by a running server.</summary>
+    /// <param name="name">The name.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord ServerNameInUse(string name) =>
+        new ErrorRecord(
+            new ArgumentException("A relay server named '" + name + "' is already running in this process. Stop it, or give this one another -Name."),
+            "RelayServerNameInUse",
+            ErrorCategory.ResourceExists,
+            name);
+
+    /// <summary>The record for a server name that no running server has.</summary>
+    /// <param name="name">The name asked for.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord ServerNotFound(string name) =>
+        new ErrorRecord(
+            new ItemNotFoundException("No relay server named '" + name + "' is running in this process."),
+            "RelayServerNotFound",
+            ErrorCategory.ObjectNotFound,
+            name);
+
+    private static ErrorRecord MissingFile(string errorId, string path) =>
+        new ErrorRecord(new FileNotFoundException("The file '" + path + "' does not exist.", path), errorId, ErrorCategory.ObjectNotFound, path);
+
+    private static string DescribeListeners(RelayServerOptions options)
+    {
+        IEnumerable<IPAddress> addresses = options.ListenAddresses.Count > 0
+            ? options.ListenAddresses
+            : new[] { IPAddress.Loopback, IPAddress.IPv6Loopback };
+        return string.Join(", ", addresses.SelectMany(address =>
+            options.Ports.Concat(options.ImplicitTlsPorts).Select(port => new IPEndPoint(address, port).ToString())));
     }
 }

@@ -6,12 +6,13 @@ using System.IO;
 using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Management.Automation.Runspaces;
+using Microsoft.PowerShell;
 
 namespace RelayHost;
 
 /// <summary>Runs one <c>relay</c> command line in a runspace that has the Relay module imported, and decides the exit code.</summary>
 /// <remarks>
-/// Exit codes: N for <c>exit N</c>, as in pwsh; 130 or 143 when SIGINT or SIGTERM stopped the pipeline; 1 when the
+/// Exit codes: N for <c>exit N</c>, as in pwsh; 128 + the signal when SIGINT, SIGTERM or SIGHUP stopped the pipeline; 1 when the
 /// command failed with a terminating error or any error record reached the screen (so a script that reports a failure
 /// is not mistaken for a success, while errors it caught or silenced with -ErrorAction do not count); else 0.
 /// PowerShell.HadErrors cannot decide this: with errors merged into Out-Default it misses errors written inside
@@ -49,7 +50,7 @@ internal sealed class CommandSession
 
         var host = new RelayPSHost(ui);
         using var signals = new PipelineSignalHandler();
-        using Runspace runspace = RunspaceFactory.CreateRunspace(host, CreateSessionState(modulePath));
+        using Runspace runspace = RunspaceFactory.CreateRunspace(host, CreateSessionState(modulePath, _commandLine.ExecutionPolicy));
         try
         {
             runspace.Open();
@@ -68,7 +69,8 @@ internal sealed class CommandSession
         ScriptBlockAst script = Parse(out ParseError[] parseErrors);
         if (parseErrors.Length > 0)
         {
-            ReportTerminatingError(runspace, new ParseException(parseErrors), ui);
+            var parseError = new ParseException(parseErrors);
+            ReportTerminatingError(runspace, parseError.ErrorRecord, parseError.Message, ui);
             return FailureExitCode;
         }
 
@@ -91,9 +93,9 @@ internal sealed class CommandSession
         {
             // A signal stopped the pipeline (or the script stopped itself); the exit code says which below.
         }
-        catch (Exception e) when (e is RuntimeException || e is IContainsErrorRecord)
+        catch (Exception e) when (e is IContainsErrorRecord withRecord)
         {
-            ReportTerminatingError(runspace, e, ui);
+            ReportTerminatingError(runspace, withRecord.ErrorRecord, e.Message, ui);
             hasFailed = true;
         }
         finally
@@ -133,9 +135,15 @@ internal sealed class CommandSession
             ? Parser.ParseFile(Path.GetFullPath(_commandLine.FilePath), out _, out errors)
             : Parser.ParseInput(_commandLine.CommandText, out _, out errors);
 
-    private static InitialSessionState CreateSessionState(string modulePath)
+    private static InitialSessionState CreateSessionState(string modulePath, ExecutionPolicy? executionPolicy)
     {
         InitialSessionState state = InitialSessionState.CreateDefault2();
+        // Execution policies exist only on Windows; elsewhere pwsh accepts -ExecutionPolicy and ignores it, as relay does.
+        if (executionPolicy.HasValue && OperatingSystem.IsWindows())
+        {
+            state.ExecutionPolicy = executionPolicy.Value;
+        }
+
         state.ImportPSModule(new[] { modulePath });
 
         // A module that fails to load must fail relay, not leave a session without its cmdlets.
@@ -158,11 +166,8 @@ internal sealed class CommandSession
     }
 
     /// <summary>Renders a terminating error as pwsh does: through Out-Default, to the error stream, with $ErrorView.</summary>
-    private static void ReportTerminatingError(Runspace runspace, Exception exception, RelayUserInterface ui)
+    private static void ReportTerminatingError(Runspace runspace, ErrorRecord record, string message, RelayUserInterface ui)
     {
-        ErrorRecord record = exception is IContainsErrorRecord withRecord
-            ? withRecord.ErrorRecord
-            : new ErrorRecord(exception, "RelayHostUnhandledException", ErrorCategory.NotSpecified, null);
         using PowerShell shell = PowerShell.Create();
         shell.Runspace = runspace;
         shell.AddCommand("Out-Default");
@@ -174,7 +179,7 @@ internal sealed class CommandSession
         catch (RuntimeException)
         {
             // The formatter itself failed: the bare message is still better than nothing.
-            ui.WriteErrorLine(exception.Message);
+            ui.WriteErrorLine(message);
         }
         finally
         {

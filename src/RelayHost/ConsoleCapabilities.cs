@@ -15,13 +15,13 @@ internal sealed class ConsoleCapabilities
     /// <summary>The window height assumed when standard output is not a terminal.</summary>
     public const int RedirectedHeight = 50;
 
-    private ConsoleCapabilities(bool isInputTerminal, bool isOutputTerminal, bool isErrorTerminal, bool noColor)
+    private ConsoleCapabilities(bool isInputTerminal, bool isOutputTerminal, bool isErrorTerminal, bool useColor, bool useErrorColor)
     {
         IsInputTerminal = isInputTerminal;
         IsOutputTerminal = isOutputTerminal;
         IsErrorTerminal = isErrorTerminal;
-        UseColor = isOutputTerminal && !noColor;
-        UseErrorColor = isErrorTerminal && !noColor;
+        UseColor = useColor;
+        UseErrorColor = useErrorColor;
     }
 
     /// <summary>Whether standard input is a terminal a person can answer prompts on.</summary>
@@ -33,7 +33,7 @@ internal sealed class ConsoleCapabilities
     /// <summary>Whether standard error is a terminal.</summary>
     public bool IsErrorTerminal { get; }
 
-    /// <summary>Whether to emit ANSI colours: standard output is a terminal and NO_COLOR is unset.</summary>
+    /// <summary>Whether to emit ANSI colours: standard output is a terminal (on Windows, one that accepts them) and NO_COLOR is unset.</summary>
     /// <remarks>NO_COLOR is the cross-tool convention (https://no-color.org): any non-empty value disables colour.</remarks>
     public bool UseColor { get; }
 
@@ -45,7 +45,11 @@ internal sealed class ConsoleCapabilities
     public static ConsoleCapabilities Detect()
     {
         bool noColor = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"));
-        return new ConsoleCapabilities(!Console.IsInputRedirected, !Console.IsOutputRedirected, !Console.IsErrorRedirected, noColor);
+        bool isOutputTerminal = !Console.IsOutputRedirected;
+        bool isErrorTerminal = !Console.IsErrorRedirected;
+        bool useColor = isOutputTerminal && !noColor && (!OperatingSystem.IsWindows() || WindowsConsole.TryEnableOnOutput());
+        bool useErrorColor = isErrorTerminal && !noColor && (!OperatingSystem.IsWindows() || WindowsConsole.TryEnableOnError());
+        return new ConsoleCapabilities(!Console.IsInputRedirected, isOutputTerminal, isErrorTerminal, useColor, useErrorColor);
     }
 
     /// <summary>The current line width: the terminal's when standard output is one, else <see cref="RedirectedWidth"/>.</summary>

@@ -4,6 +4,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using Microsoft.PowerShell;
 
 namespace RelayHost;
 
@@ -28,10 +29,12 @@ internal sealed class HostCommandLine
 {
     /// <summary>The usage text, for -Help and for errors.</summary>
     public const string Usage =
-        "Usage: relay [-NoProfile] [-NonInteractive] <command words...>\n" +
-        "       relay [-NoProfile] [-NonInteractive] -Command <text...>   (-Command - reads the text from standard input)\n" +
-        "       relay [-NoProfile] [-NonInteractive] -File <script.ps1> [script arguments...]\n" +
+        "Usage: relay [<options>] [--] <command words...>\n" +
+        "       relay [<options>] -Command <text...>   (-Command - reads the text from standard input)\n" +
+        "       relay [<options>] -File <script.ps1> [script arguments...]\n" +
         "       relay -Help | -? | -Version\n" +
+        "Options: -NonInteractive (prompts fail instead of asking), -ExecutionPolicy <policy>,\n" +
+        "         -NoProfile and -NoLogo (accepted for pwsh command lines; relay runs no profile and prints no banner)\n" +
         "\n" +
         "Runs PowerShell with the Relay module imported, as pwsh -Command / -File does. Examples:\n" +
         "  relay Start-RelayServer -Port 10025 -SpoolPath ./spool -Wait\n" +
@@ -39,22 +42,22 @@ internal sealed class HostCommandLine
         "  relay -File ./resubmit.ps1 -SpoolPath ./spool\n" +
         "\n" +
         "Exit code: 0 on success; 1 when the command wrote an error or failed; N for 'exit N';\n" +
-        "130 after Ctrl+C (SIGINT) and 143 after SIGTERM stopped the command. A second signal ends relay at once.\n" +
+        "130, 143 or 129 after SIGINT (Ctrl+C), SIGTERM or SIGHUP stopped the command. A second signal ends relay at once.\n" +
         "The module is loaded from <relay folder>/Relay/Relay.psd1, or from $RELAY_MODULE_PATH when set.";
 
     /// <summary>pwsh's switches: full name and the shortest abbreviation it accepts.</summary>
     private static readonly (string Name, int MinLength)[] s_switches =
     {
         ("command", 1), ("file", 1), ("help", 1), ("version", 1), ("noprofile", 3), ("noninteractive", 4), ("nologo", 3),
+        ("executionpolicy", 2), ("ep", 2),
     };
 
-    private HostCommandLine(HostAction action, string commandText, string filePath, IReadOnlyList<string> fileArguments, bool isInteractive)
+    private HostCommandLine(HostAction action, string commandText = null, string filePath = null, IReadOnlyList<string> fileArguments = null)
     {
         Action = action;
         CommandText = commandText;
         FilePath = filePath;
         FileArguments = fileArguments;
-        IsInteractive = isInteractive;
     }
 
     /// <summary>What to do.</summary>
@@ -70,7 +73,10 @@ internal sealed class HostCommandLine
     public IReadOnlyList<string> FileArguments { get; }
 
     /// <summary>False when -NonInteractive was given.</summary>
-    public bool IsInteractive { get; }
+    public bool IsInteractive { get; private set; } = true;
+
+    /// <summary>The execution policy given with -ExecutionPolicy, or null for the engine's default.</summary>
+    public ExecutionPolicy? ExecutionPolicy { get; private set; }
 
     /// <summary>Parses the arguments of <c>relay</c>.</summary>
     /// <param name="args">The process arguments.</param>
@@ -80,12 +86,26 @@ internal sealed class HostCommandLine
     public static HostCommandLine Parse(IReadOnlyList<string> args, TextReader standardInput)
     {
         bool isInteractive = true;
+        ExecutionPolicy? executionPolicy = null;
+        HostCommandLine WithOptions(HostCommandLine commandLine)
+        {
+            commandLine.IsInteractive = isInteractive;
+            commandLine.ExecutionPolicy = executionPolicy;
+            return commandLine;
+        }
+
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
+            if (arg == "--")
+            {
+                // As for other tools: everything after "--" is the command, even words that look like relay's switches.
+                return WithOptions(Command(JoinFrom(args, i + 1)));
+            }
+
             if (!IsSwitch(arg))
             {
-                return Command(JoinFrom(args, i), isInteractive);
+                return WithOptions(Command(JoinFrom(args, i)));
             }
 
             switch (MatchSwitch(arg))
@@ -97,7 +117,7 @@ internal sealed class HostCommandLine
                     }
 
                     string text = i + 2 == args.Count && args[i + 1] == "-" ? standardInput.ReadToEnd() : JoinFrom(args, i + 1);
-                    return Command(text, isInteractive);
+                    return WithOptions(Command(text));
                 case "file":
                     if (i + 1 >= args.Count || args[i + 1].Length == 0)
                     {
@@ -109,13 +129,17 @@ internal sealed class HostCommandLine
                         throw new HostUsageException($"the script file '{args[i + 1]}' does not exist.");
                     }
 
-                    return new HostCommandLine(HostAction.RunFile, null, args[i + 1], Slice(args, i + 2), isInteractive);
+                    return WithOptions(new HostCommandLine(HostAction.RunFile, filePath: args[i + 1], fileArguments: Slice(args, i + 2)));
                 case "help":
-                    return new HostCommandLine(HostAction.ShowHelp, null, null, null, isInteractive);
+                    return new HostCommandLine(HostAction.ShowHelp);
                 case "version":
-                    return new HostCommandLine(HostAction.ShowVersion, null, null, null, isInteractive);
+                    return new HostCommandLine(HostAction.ShowVersion);
                 case "noninteractive":
                     isInteractive = false;
+                    break;
+                case "executionpolicy":
+                case "ep":
+                    executionPolicy = ParseExecutionPolicy(i + 1 < args.Count ? args[++i] : null);
                     break;
                 case "noprofile":
                 case "nologo":
@@ -129,17 +153,27 @@ internal sealed class HostCommandLine
         throw new HostUsageException("no command given.");
     }
 
-    private static HostCommandLine Command(string text, bool isInteractive)
+    private static HostCommandLine Command(string text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
             throw new HostUsageException("the command is empty.");
         }
 
-        return new HostCommandLine(HostAction.RunCommand, text, null, null, isInteractive);
+        return new HostCommandLine(HostAction.RunCommand, commandText: text);
     }
 
-    private static bool IsSwitch(string arg) => arg == "-?" || arg == "/?" || (arg.Length > 1 && arg[0] == '-' && arg != "--");
+    private static ExecutionPolicy ParseExecutionPolicy(string value)
+    {
+        if (value == null || !Enum.TryParse(value, ignoreCase: true, out ExecutionPolicy policy) || !Enum.IsDefined(policy))
+        {
+            throw new HostUsageException($"-ExecutionPolicy needs one of: {string.Join(", ", Enum.GetNames<ExecutionPolicy>())}.");
+        }
+
+        return policy;
+    }
+
+    private static bool IsSwitch(string arg) => arg == "/?" || (arg.Length > 1 && arg[0] == '-');
 
     private static string MatchSwitch(string arg)
     {

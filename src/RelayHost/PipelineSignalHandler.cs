@@ -8,11 +8,12 @@ using System.Threading;
 
 namespace RelayHost;
 
-/// <summary>Turns SIGINT (Ctrl+C) and SIGTERM into a stop of the running pipeline; a second signal ends the process.</summary>
+/// <summary>Turns SIGINT (Ctrl+C), SIGTERM and SIGHUP into a stop of the running pipeline; a second signal ends the process.</summary>
 /// <remarks>
 /// Stopping the pipeline runs each cmdlet's StopProcessing, so a server started with -Wait closes its listeners and
-/// finishes the messages in flight before relay exits. PosixSignalRegistration covers Ctrl+C on Windows too (SIGINT is
-/// mapped to CTRL_C_EVENT there), so Console.CancelKeyPress is not needed as well.
+/// finishes the messages in flight before relay exits. PosixSignalRegistration covers Windows too (SIGINT is Ctrl+C,
+/// SIGTERM a shutdown or logoff, SIGHUP a closed console window), so Console.CancelKeyPress is not needed as well.
+/// SIGHUP matters for a daemon started from a terminal that then goes away (a dropped ssh session).
 /// </remarks>
 internal sealed class PipelineSignalHandler : IDisposable
 {
@@ -22,25 +23,30 @@ internal sealed class PipelineSignalHandler : IDisposable
     /// <summary>128 + SIGTERM (15).</summary>
     public const int TerminateExitCode = 143;
 
+    /// <summary>128 + SIGHUP (1).</summary>
+    public const int HangUpExitCode = 129;
+
     private readonly PosixSignalRegistration _interrupt;
     private readonly PosixSignalRegistration _terminate;
+    private readonly PosixSignalRegistration _hangUp;
     private readonly object _lock = new object();
     private PowerShell _running;
     private int _signalCount;
     private int _exitCode;
     private bool _isStopRequested;
 
-    /// <summary>Registers for SIGINT and SIGTERM.</summary>
+    /// <summary>Registers for SIGINT, SIGTERM and SIGHUP.</summary>
     public PipelineSignalHandler()
     {
         _interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => OnSignal(context, InterruptExitCode));
         _terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => OnSignal(context, TerminateExitCode));
+        _hangUp = PosixSignalRegistration.Create(PosixSignal.SIGHUP, context => OnSignal(context, HangUpExitCode));
     }
 
     /// <summary>Whether a signal has arrived.</summary>
     public bool IsSignalled => ExitCode != 0;
 
-    /// <summary>The exit code for the first signal received (130 or 143), or 0 when none was.</summary>
+    /// <summary>The exit code for the first signal received (130, 143 or 129), or 0 when none was.</summary>
     public int ExitCode
     {
         get
@@ -78,6 +84,7 @@ internal sealed class PipelineSignalHandler : IDisposable
     {
         _interrupt.Dispose();
         _terminate.Dispose();
+        _hangUp.Dispose();
     }
 
     private void OnSignal(PosixSignalContext context, int exitCode)

@@ -15,7 +15,7 @@ public static class Program
     /// <summary>Runs the arguments as pwsh -Command or -File would, with the Relay module imported.</summary>
     /// <param name="args">The command line words.</param>
     /// <returns>0 on success, 1 when the command failed or wrote an error, N for <c>exit N</c>, 2 for bad usage,
-    /// 130 or 143 when SIGINT or SIGTERM stopped it.</returns>
+    /// 130, 143 or 129 when SIGINT, SIGTERM or SIGHUP stopped it.</returns>
     public static int Main(string[] args)
     {
         HostCommandLine commandLine;
@@ -36,7 +36,7 @@ public static class Program
                 Console.Out.WriteLine(HostCommandLine.Usage);
                 return 0;
             case HostAction.ShowVersion:
-                Console.Out.WriteLine($"relay {typeof(Program).Assembly.GetName().Version.ToString(3)} (PowerShell {typeof(PSObject).Assembly.GetName().Version.ToString(3)})");
+                Console.Out.WriteLine($"relay {typeof(Program).Assembly.GetName().Version.ToString(3)} (PowerShell {PSVersionInfo.PSVersion})");
                 return 0;
             default:
                 return new CommandSession(commandLine, ConsoleCapabilities.Detect()).Run();

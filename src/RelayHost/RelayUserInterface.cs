@@ -67,10 +67,12 @@ internal sealed class RelayUserInterface : PSHostUserInterface
     /// <inheritdoc/>
     public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value)
     {
-        bool isDefault = foregroundColor == _rawUI.ForegroundColor && backgroundColor == _rawUI.BackgroundColor;
-        if (!isDefault)
+        // Only what differs from the defaults, so a terminal's own background (light or dark) is left alone.
+        string style = (foregroundColor != _rawUI.ForegroundColor ? AnsiColor.Foreground(foregroundColor) : string.Empty)
+            + (backgroundColor != _rawUI.BackgroundColor ? AnsiColor.Background(backgroundColor) : string.Empty);
+        if (style.Length > 0)
         {
-            value = AnsiColor.Foreground(foregroundColor) + AnsiColor.Background(backgroundColor) + value + PSStyle.Instance.Reset;
+            value = style + value + PSStyle.Instance.Reset;
         }
 
         WriteOutput(value, newLine: false);

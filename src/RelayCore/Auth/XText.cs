@@ -60,7 +60,10 @@ public static class XText
             }
             else
             {
-                count += Encoding.UTF8.GetBytes(xtext, i, 1, bytes, count);
+                // A surrogate pair is one code point: encode both halves together.
+                int length = char.IsHighSurrogate(c) && i + 1 < xtext.Length && char.IsLowSurrogate(xtext[i + 1]) ? 2 : 1;
+                count += Encoding.UTF8.GetBytes(xtext, i, length, bytes, count);
+                i += length - 1;
             }
         }
         return Encoding.UTF8.GetString(bytes, 0, count);

@@ -390,6 +390,6 @@ public sealed class RelayServer : IAsyncDisposable
         }
     }
 
-    private void OnAcceptError(SocketException error) =>
+    private void OnAcceptError(Exception error) =>
         _context.Log(RelayLogLevel.Error, "accepting a connection failed: " + error.Message);
 }

@@ -73,6 +73,7 @@ public sealed class RelayServerOptions
     public int MaxBadCommands { get; set; } = 10;
 
     /// <summary>Receives the server's log lines (AUTH secrets redacted); null for none.</summary>
+    /// <remarks>Called from many sessions at once, so it must be thread-safe; an exception it throws is ignored.</remarks>
     public Action<RelayLogLevel, string> Log { get; set; }
 
     /// <summary>The least important level passed to <see cref="Log"/>; <see cref="RelayLogLevel.Debug"/> logs every command and reply.</summary>

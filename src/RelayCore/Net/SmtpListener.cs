@@ -2,6 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.IO;
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Tasks;
@@ -55,7 +56,7 @@ internal sealed class SmtpListener : IDisposable
     /// <summary>Accepts until <see cref="Dispose"/>; each accepted socket goes to <paramref name="onAccepted"/>.</summary>
     /// <param name="onAccepted">Takes ownership of the socket; must not block.</param>
     /// <param name="onError">Told about accept failures that are retried (for example too many open files).</param>
-    internal async Task RunAsync(Action<Socket, SmtpListener> onAccepted, Action<SocketException> onError)
+    internal async Task RunAsync(Action<Socket, SmtpListener> onAccepted, Action<Exception> onError)
     {
         while (!_isStopped)
         {
@@ -78,8 +79,17 @@ internal sealed class SmtpListener : IDisposable
                 await Task.Delay(s_acceptRetryDelay).ConfigureAwait(false);
                 continue;
             }
-            client.NoDelay = true;
-            onAccepted(client, this);
+            try
+            {
+                client.NoDelay = true;
+                onAccepted(client, this);
+            }
+            catch (Exception error) when (error is SocketException || error is IOException || error is ObjectDisposedException)
+            {
+                // The client vanished between accept and set-up: drop it, keep accepting.
+                client.Dispose();
+                onError(error);
+            }
         }
     }
 

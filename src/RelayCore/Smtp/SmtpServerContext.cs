@@ -2,6 +2,9 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
 using RelayCore.Auth;
@@ -13,6 +16,7 @@ namespace RelayCore.Smtp;
 /// <summary>What every session of one server shares: validated options, spool, secrets, certificate, counters.</summary>
 internal sealed class SmtpServerContext
 {
+    private readonly ConcurrentDictionary<SmtpCapabilities, string> _ehloReplies = new ConcurrentDictionary<SmtpCapabilities, string>();
     private int _isStopping;
 
     internal SmtpServerContext(RelayServerOptions options, SpoolDirectory spool, SecretsFile secrets, X509Certificate2 certificate, string domain)
@@ -23,6 +27,7 @@ internal sealed class SmtpServerContext
         Certificate = certificate;
         Domain = domain;
         MaxMessageSize = options.MaxMessageSize;
+        HasServerAccounts = secrets != null && secrets.HasServerAccounts;
         BaseCapabilities = SmtpCapabilities.Pipelining | SmtpCapabilities.EightBitMime | SmtpCapabilities.Size |
             SmtpCapabilities.SmtpUtf8 | SmtpCapabilities.EnhancedStatusCodes | SmtpCapabilities.Chunking | SmtpCapabilities.BinaryMime;
     }
@@ -41,6 +46,9 @@ internal sealed class SmtpServerContext
 
     internal long MaxMessageSize { get; }
 
+    /// <summary>Whether the secrets hold any account to log in as, so AUTH is worth offering.</summary>
+    internal bool HasServerAccounts { get; }
+
     /// <summary>The extensions every EHLO reply offers; TLS and AUTH are added per session.</summary>
     internal SmtpCapabilities BaseCapabilities { get; }
 
@@ -50,6 +58,9 @@ internal sealed class SmtpServerContext
 
     /// <summary>Marks the server as stopping; a full fence, paired with the session's own flag.</summary>
     internal void BeginStopping() => Interlocked.Exchange(ref _isStopping, 1);
+
+    /// <summary>The whole multi-line EHLO reply (without the last CRLF) for a set of capabilities; built once per set.</summary>
+    internal string EhloReply(SmtpCapabilities capabilities) => _ehloReplies.GetOrAdd(capabilities, BuildEhloReply);
 
     internal bool IsLogging(RelayLogLevel level) => Options.Log != null && level >= Options.LogLevel;
 
@@ -65,6 +76,57 @@ internal sealed class SmtpServerContext
             {
                 // A failing log sink must not take a session down with it.
             }
+        }
+    }
+
+    private string BuildEhloReply(SmtpCapabilities capabilities)
+    {
+        var lines = new List<string> { "250-" + Domain + " says hello" };
+        foreach (string keyword in EhloKeywords(capabilities))
+        {
+            lines.Add("250-" + keyword);
+        }
+        lines.Add("250 HELP");
+        return string.Join("\r\n", lines);
+    }
+
+    private IEnumerable<string> EhloKeywords(SmtpCapabilities capabilities)
+    {
+        if ((capabilities & SmtpCapabilities.Authentication) != 0)
+        {
+            yield return "AUTH " + SaslServer.Mechanisms;
+        }
+        if ((capabilities & SmtpCapabilities.StartTls) != 0)
+        {
+            yield return "STARTTLS";
+        }
+        if ((capabilities & SmtpCapabilities.Pipelining) != 0)
+        {
+            yield return "PIPELINING";
+        }
+        if ((capabilities & SmtpCapabilities.EightBitMime) != 0)
+        {
+            yield return "8BITMIME";
+        }
+        if ((capabilities & SmtpCapabilities.BinaryMime) != 0)
+        {
+            yield return "BINARYMIME";
+        }
+        if ((capabilities & SmtpCapabilities.Chunking) != 0)
+        {
+            yield return "CHUNKING";
+        }
+        if ((capabilities & SmtpCapabilities.Size) != 0)
+        {
+            yield return MaxMessageSize > 0 ? "SIZE " + MaxMessageSize.ToString(CultureInfo.InvariantCulture) : "SIZE";
+        }
+        if ((capabilities & SmtpCapabilities.SmtpUtf8) != 0)
+        {
+            yield return "SMTPUTF8";
+        }
+        if ((capabilities & SmtpCapabilities.EnhancedStatusCodes) != 0)
+        {
+            yield return "ENHANCEDSTATUSCODES";
         }
     }
 }

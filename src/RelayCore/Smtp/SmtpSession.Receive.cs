@@ -171,7 +171,10 @@ internal sealed partial class SmtpSession
         _message.Dispose();
         _message = null;
         _context.Counters.MessageAccepted(committed.Size);
-        _context.Log(RelayLogLevel.Information, ClientText + ": stored " + committed.Id + " (" + committed.Size + " bytes, " + _recipients.Count + " recipients)");
+        if (_context.IsLogging(RelayLogLevel.Information))
+        {
+            _context.Log(RelayLogLevel.Information, ClientText + ": stored " + committed.Id + " (" + committed.Size + " bytes, " + _recipients.Count + " recipients)");
+        }
         ResetTransaction();
         Reply("250 2.0.0 OK id=" + committed.Id);
     }

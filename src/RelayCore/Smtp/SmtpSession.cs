@@ -89,10 +89,16 @@ internal sealed partial class SmtpSession
 
     private CancellationToken Token => _deadline.Token;
 
+    private string ShuttingDown => "421 4.3.2 " + _context.Domain + " Service shutting down";
+
     /// <summary>Runs the conversation until the client quits, fails, times out or the server stops.</summary>
     internal async Task RunAsync()
     {
-        _context.Log(RelayLogLevel.Information, "connection from " + ClientText + (_isImplicitTls ? " (implicit TLS)" : string.Empty));
+        // Guarded: building these strings per connection is wasted work when nobody listens.
+        if (_context.IsLogging(RelayLogLevel.Information))
+        {
+            _context.Log(RelayLogLevel.Information, "connection from " + ClientText + (_isImplicitTls ? " (implicit TLS)" : string.Empty));
+        }
         try
         {
             if (_isImplicitTls)
@@ -112,7 +118,7 @@ internal sealed partial class SmtpSession
         {
             if (_context.IsStopping)
             {
-                await SayGoodbyeAsync("421 4.3.2 " + _context.Domain + " Service shutting down").ConfigureAwait(false);
+                await SayGoodbyeAsync(ShuttingDown).ConfigureAwait(false);
             }
             else
             {
@@ -131,7 +137,10 @@ internal sealed partial class SmtpSession
             _stream.Dispose();
             _input.Dispose();
             _output.Dispose();
-            _context.Log(RelayLogLevel.Information, "connection from " + ClientText + " closed");
+            if (_context.IsLogging(RelayLogLevel.Information))
+            {
+                _context.Log(RelayLogLevel.Information, "connection from " + ClientText + " closed");
+            }
         }
     }
 
@@ -163,16 +172,20 @@ internal sealed partial class SmtpSession
                     await _output.FlushAsync(_stream, Token).ConfigureAwait(false);
                     return;
                 }
-                if (next != Next.Continue && !await RunAsync(next).ConfigureAwait(false))
+                if (next != Next.Continue && !await PerformAsync(next).ConfigureAwait(false))
                 {
                     return;
                 }
             }
+            // The batch's replies go out before the session counts as idle, so a stop cannot cut them off.
+            _deadline.CancelAfter(_options.IdleTimeout);
+            await _output.FlushAsync(_stream, Token).ConfigureAwait(false);
             // Waiting for a command: the one place a stopping server may interrupt.
             Interlocked.Exchange(ref _isAwaitingCommand, 1);
             if (_context.IsStopping)
             {
-                CancelDeadline();
+                await SayGoodbyeAsync(ShuttingDown).ConfigureAwait(false);
+                return;
             }
             bool more = await FillAsync(isIdle: true).ConfigureAwait(false);
             Interlocked.Exchange(ref _isAwaitingCommand, 0);
@@ -183,7 +196,8 @@ internal sealed partial class SmtpSession
         }
     }
 
-    private async Task<bool> RunAsync(Next next)
+    /// <summary>Does what a command started and cannot finish synchronously; false ends the session.</summary>
+    private async Task<bool> PerformAsync(Next next)
     {
         switch (next)
         {
@@ -232,6 +246,12 @@ internal sealed partial class SmtpSession
 
     private Next HandleLine(ReadOnlySpan<byte> line)
     {
+        if (HasControlCharacters(line))
+        {
+            // A CR or NUL inside a command could forge header or envelope lines later.
+            _sasl = null;
+            return Bad("500 5.5.2 Control characters are not allowed in commands");
+        }
         if (_sasl != null)
         {
             return ContinueAuth(line);
@@ -293,13 +313,7 @@ internal sealed partial class SmtpSession
         {
             return Reply("250 " + _context.Domain + " says hello");
         }
-        SmtpCapabilities capabilities = Capabilities();
-        Reply("250-" + _context.Domain + " says hello");
-        foreach (string keyword in EhloKeywords(capabilities))
-        {
-            Reply("250-" + keyword);
-        }
-        return Reply("250 HELP");
+        return Reply(_context.EhloReply(Capabilities()));
     }
 
     private SmtpCapabilities Capabilities()
@@ -309,51 +323,11 @@ internal sealed partial class SmtpSession
         {
             capabilities |= SmtpCapabilities.StartTls;
         }
-        if (_context.Secrets != null && _context.Secrets.HasServerAccounts && _authenticatedUser == null && (_isSecure || !_options.RequireTls))
+        if (_context.HasServerAccounts && _authenticatedUser == null && (_isSecure || !_options.RequireTls))
         {
             capabilities |= SmtpCapabilities.Authentication;
         }
         return capabilities;
-    }
-
-    private IEnumerable<string> EhloKeywords(SmtpCapabilities capabilities)
-    {
-        if ((capabilities & SmtpCapabilities.Authentication) != 0)
-        {
-            yield return "AUTH " + SaslServer.Mechanisms;
-        }
-        if ((capabilities & SmtpCapabilities.StartTls) != 0)
-        {
-            yield return "STARTTLS";
-        }
-        if ((capabilities & SmtpCapabilities.Pipelining) != 0)
-        {
-            yield return "PIPELINING";
-        }
-        if ((capabilities & SmtpCapabilities.EightBitMime) != 0)
-        {
-            yield return "8BITMIME";
-        }
-        if ((capabilities & SmtpCapabilities.BinaryMime) != 0)
-        {
-            yield return "BINARYMIME";
-        }
-        if ((capabilities & SmtpCapabilities.Chunking) != 0)
-        {
-            yield return "CHUNKING";
-        }
-        if ((capabilities & SmtpCapabilities.Size) != 0)
-        {
-            yield return _context.MaxMessageSize > 0 ? "SIZE " + _context.MaxMessageSize.ToString(CultureInfo.InvariantCulture) : "SIZE";
-        }
-        if ((capabilities & SmtpCapabilities.SmtpUtf8) != 0)
-        {
-            yield return "SMTPUTF8";
-        }
-        if ((capabilities & SmtpCapabilities.EnhancedStatusCodes) != 0)
-        {
-            yield return "ENHANCEDSTATUSCODES";
-        }
     }
 
     private Next Mail(string argument)
@@ -547,8 +521,10 @@ internal sealed partial class SmtpSession
             Reply(line);
             await _output.FlushAsync(_stream, goodbye.Token).ConfigureAwait(false);
         }
-        catch (Exception error) when (error is IOException || error is SocketException || error is ObjectDisposedException || error is OperationCanceledException)
+        catch (Exception error) when (error is IOException || error is SocketException || error is ObjectDisposedException || error is OperationCanceledException ||
+            error is InvalidOperationException || error is NotSupportedException)
         {
+            // A TLS stream whose read was cancelled may refuse further writes: the goodbye is best effort.
             _context.Log(RelayLogLevel.Debug, ClientText + ": could not say goodbye: " + error.Message);
         }
     }
@@ -569,6 +545,18 @@ internal sealed partial class SmtpSession
 
     /// <summary>Closes the socket from any thread; the session's own buffers are released only by the session.</summary>
     private void CloseSocket() => _socket.Dispose();
+
+    private static bool HasControlCharacters(ReadOnlySpan<byte> line)
+    {
+        foreach (byte b in line)
+        {
+            if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private static string Decode(ReadOnlySpan<byte> bytes) => bytes.Length == 0 ? string.Empty : s_utf8.GetString(bytes.ToArray());
 

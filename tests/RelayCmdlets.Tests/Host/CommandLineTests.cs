@@ -1,7 +1,9 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Text.RegularExpressions;
 using Xunit;
 
@@ -30,6 +32,17 @@ public sealed class CommandLineTests
     }
 
     [Theory]
+    [InlineData("-ExecutionPolicy", "Sometimes", "'a'")]
+    [InlineData("-ep")]
+    public void ExecutionPolicy_InvalidOrMissing_ExitsTwo(params string[] arguments)
+    {
+        RelayResult result = RelayProcess.Run(arguments);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("-ExecutionPolicy needs one of: Unrestricted, RemoteSigned", result.Error);
+    }
+
+    [Theory]
     [InlineData("-Help")]
     [InlineData("-?")]
     [InlineData("-h")]
@@ -54,6 +67,8 @@ public sealed class CommandLineTests
     [InlineData("-NoProfile", "-Command", "'a' + 'b'")]
     [InlineData("-nop", "-c", "'a'", "+", "'b'")]
     [InlineData("'a'", "+", "'b'")]
+    [InlineData("-NonInteractive", "--", "'a'", "+", "'b'")]
+    [InlineData("-ExecutionPolicy", "Bypass", "-NoLogo", "-c", "'a' + 'b'")]
     public void Command_WordsOrSwitches_RunJoinedAsOneCommand(params string[] arguments)
     {
         RelayResult result = RelayProcess.Run(arguments);
@@ -74,11 +89,38 @@ public sealed class CommandLineTests
     [Fact]
     public void ModulePath_Missing_ExitsOneNamingIt()
     {
-        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = "/nonexistent/Relay.psd1" };
+        string missing = Path.Combine(Path.GetTempPath(), "relay-no-such-module-" + Guid.NewGuid().ToString("N"), "Relay.psd1");
+        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = missing };
 
         RelayResult result = RelayProcess.Run(["Get-Command"], "", environment);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("'/nonexistent/Relay.psd1'", result.Error);
+        Assert.Contains($"'{missing}'", result.Error);
+    }
+
+    [Fact]
+    public void ModulePath_BrokenManifest_ExitsOneSayingWhy()
+    {
+        using var folder = new TempFolder();
+        string manifest = folder.Write("Relay.psd1", "@{ RootModule = 'Missing.dll'; ModuleVersion = '1.0' }");
+        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = manifest };
+
+        RelayResult result = RelayProcess.Run(["Get-Command"], "", environment);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"relay: the Relay module at '{manifest}' could not be loaded:", result.Error);
+        Assert.Contains("Missing.dll", result.Error);
+    }
+
+    [Fact]
+    public void ModulePath_Folder_LoadsTheManifestInside()
+    {
+        string moduleFolder = Path.GetDirectoryName(RelayProcess.DefaultModulePath);
+        var environment = new Dictionary<string, string> { ["RELAY_MODULE_PATH"] = moduleFolder };
+
+        RelayResult result = RelayProcess.Run(["(Get-Module Relay).Path"], "", environment);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.StartsWith(moduleFolder, result.Output);
     }
 }

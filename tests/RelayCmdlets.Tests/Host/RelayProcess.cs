@@ -9,9 +9,11 @@ using System.Linq;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace RelayCmdlets.Tests.Host;
 
@@ -44,6 +46,9 @@ internal sealed class RelayProcess : IDisposable
         }
     }
 
+    /// <summary>The module manifest the build copied beside relay.dll.</summary>
+    public static string DefaultModulePath => Path.Combine(Path.GetDirectoryName(HostPath), "Relay", "Relay.psd1");
+
     /// <summary>Everything written to standard output so far.</summary>
     public string Output => Read(_output);
 
@@ -53,12 +58,14 @@ internal sealed class RelayProcess : IDisposable
     /// <summary>Runs relay to completion.</summary>
     public static RelayResult Run(params string[] arguments) => Run(arguments, standardInput: "");
 
-    /// <summary>Runs relay to completion with the given standard input and environment changes.</summary>
+    /// <summary>Runs relay to completion with the given standard input and environment changes (null removes a variable).</summary>
     public static RelayResult Run(IEnumerable<string> arguments, string standardInput, IDictionary<string, string> environment = null)
     {
         using RelayProcess relay = Start(arguments, standardInput, environment);
         int exitCode = relay.WaitForExit(DefaultTimeout);
-        return new RelayResult(exitCode, relay.Output, relay.Error);
+
+        // Windows ends lines with CRLF; the assertions are about content.
+        return new RelayResult(exitCode, relay.Output.Replace("\r\n", "\n"), relay.Error.Replace("\r\n", "\n"));
     }
 
     /// <summary>Starts relay; standard input gets <paramref name="standardInput"/> and is then closed.</summary>
@@ -70,13 +77,28 @@ internal sealed class RelayProcess : IDisposable
         return relay;
     }
 
+    /// <summary>Finds util-linux's <c>script</c>, which makes pseudo-terminals; fails or skips loudly when it is missing.</summary>
+    /// <returns>Its path, or null when the test should return (skipped, reason logged).</returns>
+    public static string FindTerminalMaker(ITestOutputHelper log)
+    {
+        const string ScriptPath = "/usr/bin/script";
+        if (File.Exists(ScriptPath))
+        {
+            return ScriptPath;
+        }
+
+        Assert.True(Environment.GetEnvironmentVariable("RELAY_REQUIRE_PEERS") != "1", $"{ScriptPath} (util-linux) is required but missing.");
+        log.WriteLine($"SKIPPED LOUDLY: {ScriptPath} (util-linux) is missing, so no pseudo-terminal can be made.");
+        return null;
+    }
+
     /// <summary>Starts relay on a pseudo-terminal made by util-linux's <c>script</c>, so that it sees a person's console.</summary>
     /// <remarks>Standard input stays open: <see cref="WriteInput"/> types into the terminal.</remarks>
-    public static RelayProcess StartInTerminal(string scriptPath, IEnumerable<string> arguments)
+    public static RelayProcess StartInTerminal(string scriptPath, IEnumerable<string> arguments, IDictionary<string, string> environment = null)
     {
         string[] words = [DotNetPath(), HostPath, .. arguments];
         string command = string.Join(" ", words.Select(w => "'" + w.Replace("'", "'\\''") + "'"));
-        return Start(scriptPath, ["--quiet", "--return", "--command", command, "/dev/null"], environment: null);
+        return Start(scriptPath, ["--quiet", "--return", "--command", command, "/dev/null"], environment);
     }
 
     /// <summary>Writes to the process's standard input.</summary>
@@ -106,6 +128,14 @@ internal sealed class RelayProcess : IDisposable
     /// <summary>Waits until standard output contains <paramref name="text"/>, even before its line ends.</summary>
     public void WaitForOutputText(string text, TimeSpan timeout) =>
         WaitForOutput(output => output.Contains(text, StringComparison.Ordinal), $"'{text}'", timeout);
+
+    /// <summary>Waits until standard output matches <paramref name="pattern"/>.</summary>
+    /// <returns>The first match.</returns>
+    public Match WaitForOutputMatch(Regex pattern, TimeSpan timeout)
+    {
+        WaitForOutput(pattern.IsMatch, $"a match for /{pattern}/", timeout);
+        return pattern.Match(Output);
+    }
 
     /// <summary>Sends a POSIX signal to the process.</summary>
     public void Signal(int signal)
@@ -144,7 +174,14 @@ internal sealed class RelayProcess : IDisposable
         info.Environment.Remove("RELAY_MODULE_PATH");
         foreach (KeyValuePair<string, string> variable in environment ?? new Dictionary<string, string>())
         {
-            info.Environment[variable.Key] = variable.Value;
+            if (variable.Value == null)
+            {
+                info.Environment.Remove(variable.Key);
+            }
+            else
+            {
+                info.Environment[variable.Key] = variable.Value;
+            }
         }
 
         var relay = new RelayProcess(new Process { StartInfo = info });

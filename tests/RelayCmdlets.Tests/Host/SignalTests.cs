@@ -3,14 +3,19 @@
 
 using System;
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace RelayCmdlets.Tests.Host;
 
-/// <summary>SIGTERM and SIGINT stop the running pipeline, so relay exits promptly with 143 or 130.</summary>
+/// <summary>SIGTERM, SIGINT and SIGHUP stop the running pipeline, so relay exits promptly with 143, 130 or 129.</summary>
 public sealed class SignalTests
 {
+    private const int SigHup = 1;
     private const int SigInt = 2;
     private const int SigTerm = 15;
 
@@ -36,6 +41,7 @@ public sealed class SignalTests
     [Theory]
     [InlineData(SigTerm, 143)]
     [InlineData(SigInt, 130)]
+    [InlineData(SigHup, 129)]
     public void Signal_DuringLongPipeline_StopsItAndExitsWithSignalCode(int signal, int expectedExitCode)
     {
         if (OperatingSystem.IsWindows())
@@ -55,5 +61,34 @@ public sealed class SignalTests
         Assert.Equal("started\nstopped cleanly\n", relay.Output);
         Assert.Equal("", relay.Error);
         _log.WriteLine($"stopped {stopwatch.ElapsedMilliseconds} ms after signal {signal}");
+    }
+
+    [Fact]
+    public void Sigterm_DuringStartRelayServerWait_StopsTheServerThroughStopProcessing()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            _log.WriteLine("SKIPPED LOUDLY: POSIX signals cannot be sent to a process on Windows.");
+            return;
+        }
+
+        using TestSpool spool = TestSpool.CreateEmpty();
+
+        // The finally block runs only if the pipeline was stopped, and by then -Wait must have stopped and
+        // unregistered its server; mail kept across the stop is Server/HostWaitTests' part.
+        string command = $"try {{ Start-RelayServer -Port 0 -SpoolPath '{spool.Path}' -Wait }} " +
+            "finally { $Host.UI.WriteLine('servers left: ' + @(Get-RelayServer).Count) }";
+        using RelayProcess relay = RelayProcess.Start([command]);
+        Match endpoint = relay.WaitForOutputMatch(new Regex(@"127\.0\.0\.1:(\d+)"), RelayProcess.DefaultTimeout);
+        int port = int.Parse(endpoint.Groups[1].Value, CultureInfo.InvariantCulture);
+
+        relay.Signal(SigTerm);
+        int exitCode = relay.WaitForExit(s_stopDeadline);
+
+        Assert.True(exitCode == 143, $"exit {exitCode}\nstdout:\n{relay.Output}\nstderr:\n{relay.Error}");
+        Assert.Contains("servers left: 0", relay.Output);
+        Assert.Equal("", relay.Error);
+        using var client = new TcpClient();
+        Assert.Throws<SocketException>(() => client.Connect(IPAddress.Loopback, port));
     }
 }

@@ -75,23 +75,44 @@ internal sealed class SmtpTestClient : IDisposable
         return await ReadReplyAsync();
     }
 
-    /// <summary>Greets, submits one message with DATA and returns the final reply.</summary>
-    internal async Task<string> SubmitAsync(string from, string to, string text, string ehlo = "EHLO client.example")
+    /// <summary>Reads the greeting and says hello; returns the reply to the hello.</summary>
+    internal async Task<string> GreetAsync(string hello = "EHLO client.example")
     {
         await ReadReplyAsync();
-        await CommandAsync(ehlo);
-        await CommandAsync("MAIL FROM:<" + from + ">");
-        await CommandAsync("RCPT TO:<" + to + ">");
+        return await CommandAsync(hello);
+    }
+
+    /// <summary>Sends MAIL and RCPT; the replies are not checked.</summary>
+    internal async Task OpenTransactionAsync(string mail = "MAIL FROM:<a@b>", string rcpt = "RCPT TO:<c@d>")
+    {
+        await CommandAsync(mail);
+        await CommandAsync(rcpt);
+    }
+
+    /// <summary>Sends DATA, the text and the end line; returns the final reply.</summary>
+    internal async Task<string> DataAsync(string text)
+    {
         await CommandAsync("DATA");
         return await CommandAsync(text + "\r\n.");
     }
 
+    /// <summary>Greets, submits one message with DATA and returns the final reply.</summary>
+    internal async Task<string> SubmitAsync(string from, string to, string text, string hello = "EHLO client.example")
+    {
+        await GreetAsync(hello);
+        await OpenTransactionAsync("MAIL FROM:<" + from + ">", "RCPT TO:<" + to + ">");
+        return await DataAsync(text);
+    }
+
     /// <summary>Reads until the server closes the connection; true when it did within the deadline.</summary>
-    internal async Task<bool> WaitForCloseAsync()
+    internal async Task<bool> WaitForCloseAsync() => await WaitForCloseAsync(TestServer.Deadline);
+
+    /// <summary>Reads until the server closes the connection; false when it stays open past <paramref name="wait"/>.</summary>
+    internal async Task<bool> WaitForCloseAsync(TimeSpan wait)
     {
         try
         {
-            while (await ReadLineAsync() != null)
+            while (await ReadLineAsync(wait) != null)
             {
             }
             return true;
@@ -99,6 +120,10 @@ internal sealed class SmtpTestClient : IDisposable
         catch (IOException)
         {
             return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 
@@ -112,7 +137,9 @@ internal sealed class SmtpTestClient : IDisposable
 
     internal bool IsConnected => _socket.Connected;
 
-    private async Task<string> ReadLineAsync()
+    private Task<string> ReadLineAsync() => ReadLineAsync(TestServer.Deadline);
+
+    private async Task<string> ReadLineAsync(TimeSpan wait)
     {
         while (true)
         {
@@ -129,7 +156,7 @@ internal sealed class SmtpTestClient : IDisposable
                 _end -= _start;
                 _start = 0;
             }
-            using var cancel = new CancellationTokenSource(TestServer.Deadline);
+            using var cancel = new CancellationTokenSource(wait);
             int count = await _stream.ReadAsync(_buffer.AsMemory(_end), cancel.Token);
             if (count == 0)
             {

@@ -81,6 +81,14 @@ internal sealed class TestServer : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects, reads the greeting and says hello.</summary>
+    internal async Task<SmtpTestClient> ConnectGreetedAsync(string hello = "EHLO client.example")
+    {
+        SmtpTestClient client = await ConnectAsync();
+        await client.GreetAsync(hello);
+        return client;
+    }
+
     /// <summary>Waits until a condition holds, failing with a message naming what never happened.</summary>
     internal static async Task WaitUntilAsync(Func<bool> condition, string what)
     {

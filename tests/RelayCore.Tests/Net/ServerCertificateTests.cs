@@ -37,6 +37,23 @@ public sealed class ServerCertificateTests : System.IDisposable
     }
 
     [Fact]
+    public void Load_EncryptedPemKeyWithPassword_HasPrivateKey()
+    {
+        TestCertificate files = TestCertificate.Create(_directory);
+        string encryptedKey = Path.Combine(_directory, "encrypted-key.pem");
+        using (var key = System.Security.Cryptography.RSA.Create())
+        {
+            key.ImportFromPem(File.ReadAllText(files.KeyPemPath));
+            var pbe = new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc, System.Security.Cryptography.HashAlgorithmName.SHA256, 1000);
+            File.WriteAllText(encryptedKey, key.ExportEncryptedPkcs8PrivateKeyPem("key-pass", pbe));
+        }
+
+        using X509Certificate2 certificate = ServerCertificate.Load(files.CertificatePemPath, encryptedKey, Secure("key-pass"));
+
+        Assert.True(certificate.HasPrivateKey);
+    }
+
+    [Fact]
     public void Load_PfxWithPassword_HasPrivateKey()
     {
         TestCertificate files = TestCertificate.Create(_directory);

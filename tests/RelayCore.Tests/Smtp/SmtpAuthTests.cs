@@ -110,11 +110,8 @@ public class SmtpAuthTests
         await using TestServer server = await StartAsync("server plain b+2Fo+20b wh+3Dt\n");
         using SmtpTestClient client = await GreetAsync(server);
         await client.CommandAsync("AUTH PLAIN " + Base64("\0b/o b\0wh=t"));
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-
-        string reply = await client.CommandAsync("x\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("x");
 
         string id = TestServer.IdOf(reply);
         Assert.Equal("b/o+20b", server.ReadEnvelope(id).Authentication);
@@ -208,9 +205,7 @@ public class SmtpAuthTests
     public async Task Auth_NoSecretsFile_IsNotAvailable()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         Assert.StartsWith("502 5.5.1", await client.CommandAsync("AUTH PLAIN " + Base64("\0alice\0s3cret")));
     }

@@ -13,8 +13,7 @@ public class SmtpChunkingTests
     private static async Task<SmtpTestClient> OpenTransactionAsync(TestServer server, string mailParameters = "")
     {
         SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        await client.GreetAsync("EHLO client.example");
         await client.CommandAsync("MAIL FROM:<a@b>" + mailParameters);
         await client.CommandAsync("RCPT TO:<c@d>");
         return client;
@@ -41,9 +40,7 @@ public class SmtpChunkingTests
     public async Task Bdat_WithoutTransaction_Gets503AndSkipsTheChunk()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         await client.SendAsync("BDAT 6 LAST\r\nNOOP\r\n");
 

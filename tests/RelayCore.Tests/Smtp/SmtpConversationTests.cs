@@ -73,9 +73,7 @@ public class SmtpConversationTests
     public async Task Data_WithoutRecipients_Gets503AndSpoolStaysEmpty()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
         await client.CommandAsync("MAIL FROM:<a@b>");
 
         string reply = await client.CommandAsync("DATA");
@@ -88,9 +86,7 @@ public class SmtpConversationTests
     public async Task Mail_Twice_GetsNested503()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
         await client.CommandAsync("MAIL FROM:<a@b>");
 
         Assert.StartsWith("503 5.5.1", await client.CommandAsync("MAIL FROM:<a@b>"));
@@ -100,9 +96,7 @@ public class SmtpConversationTests
     public async Task Pipelining_WholeBatchInOnePacket_AnswersEveryCommandInOrder()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
 
         await client.SendAsync("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.net>\r\nRCPT TO:<c@example.net>\r\nDATA\r\nSubject: p\r\n\r\nbody\r\n.\r\nNOOP\r\nQUIT\r\n");
 
@@ -154,14 +148,11 @@ public class SmtpConversationTests
     public async Task Mail_Smtputf8BodyAndAuthParameters_AreRecordedInEnvelope()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         Assert.Equal("250 2.1.0 OK", await client.CommandAsync("MAIL FROM:<jörg@example.com> BODY=8BITMIME SMTPUTF8 AUTH=<alice@example.com>"));
         await client.CommandAsync("RCPT TO:<müller@example.net>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("Subject: utf8\r\n\r\nGrüße\r\n.");
+        string reply = await client.DataAsync("Subject: utf8\r\n\r\nGrüße");
 
         Envelope envelope = server.ReadEnvelope(TestServer.IdOf(reply));
         Assert.Equal("jörg@example.com", envelope.From);
@@ -179,14 +170,10 @@ public class SmtpConversationTests
     public async Task Mail_BodyParameter_SetsEnvelopeContent(string parameters, MessageBodyType expected)
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
         await client.CommandAsync("MAIL FROM:<a@b> " + parameters);
         await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-
-        string reply = await client.CommandAsync("x\r\n.");
+        string reply = await client.DataAsync("x");
 
         Assert.Equal(expected, server.ReadEnvelope(TestServer.IdOf(reply)).BodyType);
     }
@@ -199,9 +186,7 @@ public class SmtpConversationTests
     public async Task Mail_BadParameters_AreRefused(string command, string expected)
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         Assert.StartsWith(expected, await client.CommandAsync(command));
     }
@@ -224,11 +209,8 @@ public class SmtpConversationTests
         Assert.Equal("220 relay.test ESMTP", await client.ReadReplyAsync());
         Assert.StartsWith("502 5.5.1", await client.CommandAsync("VRFY bob"));
         await client.CommandAsync("EHLO x");
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-
-        string reply = await client.CommandAsync("Subject: anon\r\n\r\nx\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("Subject: anon\r\n\r\nx");
 
         Assert.Equal("Subject: anon\r\n\r\nx\r\n", server.ReadContent(TestServer.IdOf(reply)));
     }
@@ -237,11 +219,8 @@ public class SmtpConversationTests
     public async Task Rset_MidTransaction_ForgetsRecipients()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
+        await client.OpenTransactionAsync();
 
         Assert.Equal("250 2.0.0 OK", await client.CommandAsync("RSET"));
         Assert.StartsWith("503", await client.CommandAsync("DATA"));
@@ -268,10 +247,23 @@ public class SmtpConversationTests
 
         await client.CommandAsync("MAIL FROM:<a@b>");
         await client.CommandAsync("RCPT TO:<e@f>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("two\r\n.");
+        string reply = await client.DataAsync("two");
 
         Assert.StartsWith("250 2.0.0 OK id=", reply);
         Assert.Equal(2, server.Envelopes().Length);
+    }
+
+    [Theory]
+    [InlineData("EHLO evil\rInjected: header")]
+    [InlineData("MAIL FROM:<a@b\u0000>")]
+    public async Task Command_WithControlCharacters_IsRefused(string command)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+
+        string reply = await client.CommandAsync(command);
+
+        Assert.StartsWith("500 5.5.2", reply);
     }
 }

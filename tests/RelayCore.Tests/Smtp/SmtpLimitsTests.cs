@@ -36,10 +36,8 @@ public class SmtpLimitsTests
         using SmtpTestClient client = await server.ConnectAsync();
         Assert.StartsWith("552", await client.SubmitAsync("a@b", "c@d", new string('y', 5 * SizeLimit)));
 
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("small\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("small");
 
         Assert.StartsWith("250 2.0.0 OK id=", reply);
         Assert.Equal(1, server.Server.GetStatistics().MessagesRejected);
@@ -51,9 +49,7 @@ public class SmtpLimitsTests
     public async Task Mail_SizeParameter_IsCheckedAgainstLimit(int size, string expected)
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageSize = SizeLimit);
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         Assert.StartsWith(expected, await client.CommandAsync("MAIL FROM:<a@b> SIZE=" + size));
     }
@@ -62,9 +58,7 @@ public class SmtpLimitsTests
     public async Task Rcpt_PastMaxRecipients_Gets452()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxRecipients = 2);
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
         await client.CommandAsync("MAIL FROM:<a@b>");
         await client.CommandAsync("RCPT TO:<one@x>");
         await client.CommandAsync("RCPT TO:<two@x>");
@@ -106,11 +100,8 @@ public class SmtpLimitsTests
     public async Task IdleClient_MidData_IsDroppedAndNothingStored()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.IdleTimeout = TimeSpan.FromMilliseconds(300));
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
+        await client.OpenTransactionAsync();
         await client.CommandAsync("DATA");
         await client.SendAsync("Subject: partial\r\n");
 
@@ -191,10 +182,8 @@ public class SmtpLimitsTests
         await using TestServer server = await TestServer.StartAsync();
         using (SmtpTestClient client = await server.ConnectAsync())
         {
-            await client.ReadReplyAsync();
-            await client.CommandAsync("EHLO x");
-            await client.CommandAsync("MAIL FROM:<a@b>");
-            await client.CommandAsync("RCPT TO:<c@d>");
+            await client.GreetAsync("EHLO x");
+            await client.OpenTransactionAsync();
             await client.CommandAsync("DATA");
             await client.SendAsync(Encoding.ASCII.GetBytes("Subject: cut\r\n\r\n" + new string('q', 50000) + "\r\n"));
         }

@@ -14,12 +14,17 @@ namespace RelayCore.Tests.Smtp;
 
 public class SmtpTlsTests
 {
-    internal static Task<TestServer> StartWithCertificateAsync(bool usePfx = false, Action<RelayServerOptions> configure = null)
+    internal static Task<TestServer> StartWithCertificateAsync(bool usePfx = false, Action<RelayServerOptions> configure = null, string serverSecrets = null)
     {
         string directory = TestServer.NewDirectory();
         TestCertificate files = TestCertificate.Create(directory);
         return TestServer.StartAsync(o =>
         {
+            if (serverSecrets != null)
+            {
+                o.ServerSecretsPath = System.IO.Path.Combine(directory, "server.auth");
+                System.IO.File.WriteAllText(o.ServerSecretsPath, serverSecrets);
+            }
             if (usePfx)
             {
                 o.CertificatePath = files.PfxPath;
@@ -53,10 +58,8 @@ public class SmtpTlsTests
 
         string ehlo = await client.CommandAsync("EHLO client.example");
         Assert.DoesNotContain("STARTTLS", ehlo);
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("secure\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("secure");
         Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
     }
 
@@ -64,9 +67,7 @@ public class SmtpTlsTests
     public async Task StartTls_CommandsPipelinedBeforeHandshake_AreDiscarded()
     {
         await using TestServer server = await StartWithCertificateAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
 
         // The injected MAIL sits in the server's buffer before TLS starts; it must never run.
         Assert.StartsWith("220", await client.CommandAsync("STARTTLS\r\nMAIL FROM:<injected@evil>"));
@@ -79,9 +80,7 @@ public class SmtpTlsTests
     public async Task StartTls_AfterHandshake_MailNeedsNewEhlo()
     {
         await using TestServer server = await StartWithCertificateAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO client.example");
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
         await client.CommandAsync("STARTTLS");
         await client.StartTlsAsync();
 
@@ -92,9 +91,7 @@ public class SmtpTlsTests
     public async Task StartTls_WithoutCertificate_IsNotAvailable()
     {
         await using TestServer server = await TestServer.StartAsync();
-        using SmtpTestClient client = await server.ConnectAsync();
-        await client.ReadReplyAsync();
-        await client.CommandAsync("EHLO x");
+        using SmtpTestClient client = await server.ConnectGreetedAsync("EHLO x");
 
         Assert.StartsWith("502 5.5.1", await client.CommandAsync("STARTTLS"));
     }
@@ -102,13 +99,7 @@ public class SmtpTlsTests
     [Fact]
     public async Task RequireTls_MailBeforeTls_Gets530AndAuthIsHidden()
     {
-        string secrets = System.IO.Path.Combine(TestServer.NewDirectory(), "server.auth");
-        System.IO.File.WriteAllText(secrets, "server plain alice s3cret\n");
-        await using TestServer server = await StartWithCertificateAsync(configure: o =>
-        {
-            o.RequireTls = true;
-            o.ServerSecretsPath = secrets;
-        });
+        await using TestServer server = await StartWithCertificateAsync(configure: o => o.RequireTls = true, serverSecrets: "server plain alice s3cret\n");
         using SmtpTestClient client = await server.ConnectAsync();
         await client.ReadReplyAsync();
         string before = await client.CommandAsync("EHLO x");
@@ -133,10 +124,23 @@ public class SmtpTlsTests
         Assert.StartsWith("220 relay.test", await client.ReadReplyAsync());
         string ehlo = await client.CommandAsync("EHLO client.example");
         Assert.DoesNotContain("STARTTLS", ehlo);
-        await client.CommandAsync("MAIL FROM:<a@b>");
-        await client.CommandAsync("RCPT TO:<c@d>");
-        await client.CommandAsync("DATA");
-        string reply = await client.CommandAsync("implicit\r\n.");
+        await client.OpenTransactionAsync();
+        string reply = await client.DataAsync("implicit");
         Assert.Contains(" with ESMTPS ; ", server.ReadContent(TestServer.IdOf(reply)));
+    }
+
+    [Fact]
+    public async Task IdleClient_InsideTls_Gets421ThroughTls()
+    {
+        await using TestServer server = await StartWithCertificateAsync(configure: o => o.IdleTimeout = TimeSpan.FromMilliseconds(500));
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+        await client.CommandAsync("STARTTLS");
+        await client.StartTlsAsync();
+        await client.CommandAsync("EHLO client.example");
+
+        string reply = await client.ReadReplyAsync();
+
+        Assert.StartsWith("421 4.4.2", reply);
+        Assert.True(await client.WaitForCloseAsync());
     }
 }
