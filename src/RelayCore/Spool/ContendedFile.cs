@@ -36,14 +36,7 @@ internal static class ContendedFile
         {
             try
             {
-                if (durable)
-                {
-                    FileDurability.MoveDurably(source, destination);
-                }
-                else
-                {
-                    File.Move(source, destination);
-                }
+                FileDurability.Move(source, destination, writeThrough: durable);
                 return true;
             }
             catch (FileNotFoundException)

@@ -123,8 +123,8 @@ internal sealed class DurableCommitter
     private void Sync(int newMessages)
     {
         SyncCount++;
-        // With no new files to write, only the renames need the disk: a directory fsync (one
-        // journal commit) does that without syncfs's sweep of the whole file system.
+        // With no new files to write, only the renames need the disk: a directory fsync does
+        // that without syncfs's write-back of everything dirty on the file system.
         if (FileDurability.CanSyncFileSystem && newMessages > 0)
         {
             FileDurability.SyncFileSystem(_directory);

@@ -20,10 +20,17 @@ internal static class FileDurability
     private const int ReadOnly = 0;
     private const int MoveFileWriteThrough = 0x8;
     private const int ErrorFileNotFound = 2;
+    private const int AtCurrentDirectory = -100;
+    private const uint RenameNoReplace = 1;
+    private const int ErrnoNoEntry = 2;
+    private const int ErrnoInvalid = 22;
+    private const int ErrnoNotImplemented = 38;
 
     internal static readonly bool IsLinux = RuntimeInformation.IsOSPlatform(OSPlatform.Linux);
 
     private static readonly bool s_isWindows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+    private static volatile bool s_canRenameNoReplace = true;
 
     /// <summary>Whether <see cref="SyncFileSystem"/> covers file contents and renames in one call.</summary>
     internal static bool CanSyncFileSystem => IsLinux;
@@ -41,14 +48,57 @@ internal static class FileDurability
         WithDirectory(directory, "flush", fd => NativeMethods.fsync(fd));
     }
 
-    /// <summary>Renames a file so that the rename is on the disk when this returns (given <see cref="FlushDirectory"/> on Unix).</summary>
-    internal static void MoveDurably(string source, string destination)
+    /// <summary>
+    /// Renames a file, failing if the destination exists; on Windows with write-through when
+    /// asked, so the rename is on the disk when this returns (elsewhere the caller flushes the
+    /// directory).
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The source does not exist.</exception>
+    /// <exception cref="IOException">The destination exists, or the rename failed.</exception>
+    internal static void Move(string source, string destination, bool writeThrough)
     {
-        if (!s_isWindows)
+        if (IsLinux && s_canRenameNoReplace)
+        {
+            MoveOnLinux(source, destination);
+        }
+        else if (s_isWindows && writeThrough)
+        {
+            MoveWriteThrough(source, destination);
+        }
+        else
         {
             File.Move(source, destination);
+        }
+    }
+
+    /// <summary>
+    /// One renameat2(RENAME_NOREPLACE) call: atomic where .NET's File.Move checks the destination
+    /// with lstat first (three system calls, and a window between check and rename).
+    /// </summary>
+    private static void MoveOnLinux(string source, string destination)
+    {
+        if (NativeMethods.renameat2(AtCurrentDirectory, source, AtCurrentDirectory, destination, RenameNoReplace) == 0)
+        {
             return;
         }
+        int errno = Marshal.GetLastWin32Error();
+        switch (errno)
+        {
+            case ErrnoNoEntry:
+                throw new FileNotFoundException("Cannot rename '" + source + "': it does not exist.", source);
+            case ErrnoInvalid:
+            case ErrnoNotImplemented:
+                // A file system (or kernel) without RENAME_NOREPLACE: .NET's way from now on.
+                s_canRenameNoReplace = false;
+                File.Move(source, destination);
+                return;
+            default:
+                throw new IOException("Cannot rename '" + source + "' to '" + destination + "' (errno " + errno + ").");
+        }
+    }
+
+    private static void MoveWriteThrough(string source, string destination)
+    {
         if (!NativeMethods.MoveFileExW(source, destination, MoveFileWriteThrough))
         {
             int error = Marshal.GetLastWin32Error();
@@ -93,6 +143,9 @@ internal static class FileDurability
 
         [DllImport("libc")]
         internal static extern int close(int fd);
+
+        [DllImport("libc", SetLastError = true)]
+        internal static extern int renameat2(int oldDirectory, [MarshalAs(UnmanagedType.LPStr)] string oldPath, int newDirectory, [MarshalAs(UnmanagedType.LPStr)] string newPath, uint flags);
 
         [DllImport("kernel32", CharSet = CharSet.Unicode, SetLastError = true)]
         [return: MarshalAs(UnmanagedType.Bool)]
