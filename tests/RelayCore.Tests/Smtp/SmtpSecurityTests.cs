@@ -1,0 +1,36 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System.Threading.Tasks;
+using RelayCore.Tests.Hosting;
+using Xunit;
+
+namespace RelayCore.Tests.Smtp;
+
+/// <summary>Attacks over real sockets: smuggling, envelope injection, forged identities.</summary>
+public class SmtpSecurityTests
+{
+    [Theory]
+    [InlineData("\n.\n")]
+    [InlineData("\n.\r\n")]
+    [InlineData("\r\n.\n")]
+    [InlineData("\r.\r\n")]
+    public async Task Data_NonStandardEndOfData_DoesNotEndMessageSoNoSecondMessageIsSmuggled(string fakeEnd)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+        await client.OpenTransactionAsync();
+        await client.CommandAsync("DATA");
+        string smuggled = "Subject: one\r\n\r\nfirst" + fakeEnd +
+            "MAIL FROM:<ceo@victim.example>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: forged\r\n\r\nsecond\r\n.\r\n";
+
+        await client.SendAsync(smuggled);
+        string reply = await client.ReadReplyAsync();
+        string next = await client.CommandAsync("NOOP");
+
+        Assert.StartsWith("250 2.0.0 OK id=", reply);
+        Assert.Equal("250 2.0.0 OK", next);
+        Assert.Single(server.Envelopes());
+        Assert.Contains("MAIL FROM:<ceo@victim.example>", server.ReadContent(TestServer.IdOf(reply)));
+    }
+}
