@@ -27,6 +27,7 @@ namespace RelayCore.Smtp;
 internal sealed partial class SmtpSession
 {
     private static readonly Encoding s_utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+    private static readonly Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(2);
 
     private readonly SmtpServerContext _context;
@@ -248,9 +249,9 @@ internal sealed partial class SmtpSession
     {
         if (HasControlCharacters(line))
         {
-            // A CR or NUL inside a command could forge header or envelope lines later.
+            // A CR, NUL, NEL or U+2028 inside a command could forge header or envelope lines later.
             _sasl = null;
-            return Bad("500 5.5.2 Control characters are not allowed in commands");
+            return Bad("500 5.5.2 Control characters and invalid UTF-8 are not allowed in commands");
         }
         if (_sasl != null)
         {
@@ -550,7 +551,36 @@ internal sealed partial class SmtpSession
     {
         foreach (byte b in line)
         {
+            if (b >= 0x80)
+            {
+                return HasNonAsciiControlCharacters(line);
+            }
             if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The rare non-ASCII line: C1 controls (NEL) and U+2028/U+2029 are line breaks to some envelope
+    /// and header readers, and bytes that are not UTF-8 would be silently turned into U+FFFD.
+    /// </summary>
+    private static bool HasNonAsciiControlCharacters(ReadOnlySpan<byte> line)
+    {
+        string text;
+        try
+        {
+            text = s_strictUtf8.GetString(line.ToArray());
+        }
+        catch (DecoderFallbackException)
+        {
+            return true;
+        }
+        foreach (char c in text)
+        {
+            if ((char.IsControl(c) && c != '\t') || c == '\u2028' || c == '\u2029')
             {
                 return true;
             }

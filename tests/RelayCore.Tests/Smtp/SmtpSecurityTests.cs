@@ -1,6 +1,8 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System.Linq;
+using System.Text;
 using System.Threading.Tasks;
 using RelayCore.Tests.Hosting;
 using Xunit;
@@ -32,5 +34,17 @@ public class SmtpSecurityTests
         Assert.Equal("250 2.0.0 OK", next);
         Assert.Single(server.Envelopes());
         Assert.Contains("MAIL FROM:<ceo@victim.example>", server.ReadContent(TestServer.IdOf(reply)));
+    }
+
+    [Fact]
+    public async Task Command_InvalidUtf8_IsRefused()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+
+        await client.SendAsync(Encoding.ASCII.GetBytes("MAIL FROM:<a").Concat(new byte[] { 0xFF, 0xC3 }).Concat(Encoding.ASCII.GetBytes("@b> SMTPUTF8\r\n")).ToArray());
+        string reply = await client.ReadReplyAsync();
+
+        Assert.StartsWith("500 5.5.2", reply);
     }
 }
