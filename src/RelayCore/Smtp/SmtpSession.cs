@@ -26,6 +26,9 @@ namespace RelayCore.Smtp;
 /// </summary>
 internal sealed partial class SmtpSession
 {
+    // RFC 6531 section 3.5: a UTF-8 mailbox without MAIL's SMTPUTF8 parameter is refused with X.6.7.
+    private const string NonAsciiAddress = "553 5.6.7 Non-ASCII addresses need the SMTPUTF8 parameter on MAIL";
+
     private static readonly Encoding s_utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
     private static readonly Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(2);
@@ -390,6 +393,10 @@ internal sealed partial class SmtpSession
                     return Bad("555 5.5.4 Unsupported MAIL parameter " + parameter.Key);
             }
         }
+        if (!isUtf8 && !IsAscii(path.Address))
+        {
+            return Reply(NonAsciiAddress);
+        }
         _from = path.Address;
         // SMTPUTF8 implies 8-bit content (RFC 6531 section 3.1), as E-MailRelay records it.
         _bodyType = bodyType == MessageBodyType.Unknown && isUtf8 ? MessageBodyType.EightBitMime : bodyType;
@@ -412,6 +419,10 @@ internal sealed partial class SmtpSession
         if (path.Parameters.Count > 0)
         {
             return Bad("555 5.5.4 Unsupported RCPT parameter " + path.Parameters[0].Key);
+        }
+        if (!_isUtf8 && !IsAscii(path.Address))
+        {
+            return Reply(NonAsciiAddress);
         }
         if (_recipients.Count >= _options.MaxRecipients)
         {
@@ -546,6 +557,18 @@ internal sealed partial class SmtpSession
 
     /// <summary>Closes the socket from any thread; the session's own buffers are released only by the session.</summary>
     private void CloseSocket() => _socket.Dispose();
+
+    private static bool IsAscii(string text)
+    {
+        foreach (char c in text)
+        {
+            if (c >= 0x80)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     private static bool HasControlCharacters(ReadOnlySpan<byte> line)
     {

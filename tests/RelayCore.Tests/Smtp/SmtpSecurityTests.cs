@@ -47,4 +47,25 @@ public class SmtpSecurityTests
 
         Assert.StartsWith("500 5.5.2", reply);
     }
+
+
+    [Theory]
+    [InlineData("MAIL FROM:<jörg@example.com>", null)]
+    [InlineData("MAIL FROM:<a@b>", "RCPT TO:<müller@example.net>")]
+    public async Task Address_NonAsciiWithoutSmtpUtf8_Gets553AndNothingIsStored(string mail, string rcpt)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+
+        string reply = await client.CommandAsync(mail);
+        if (rcpt != null)
+        {
+            reply = await client.CommandAsync(rcpt);
+        }
+        string data = await client.CommandAsync("DATA");
+
+        Assert.StartsWith("553 5.6.7", reply);
+        Assert.StartsWith("503", data);
+        Assert.Empty(server.AllSpoolFiles());
+    }
 }
