@@ -1,6 +1,8 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
+using System.IO;
 using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
@@ -67,5 +69,23 @@ public class SmtpSecurityTests
         Assert.StartsWith("553 5.6.7", reply);
         Assert.StartsWith("503", data);
         Assert.Empty(server.AllSpoolFiles());
+    }
+
+
+    [Fact]
+    public async Task Auth_UserNameWithLineBreak_IsLoggedOnOneLine()
+    {
+        string directory = TestServer.NewDirectory();
+        string secrets = Path.Combine(directory, "server.auth");
+        File.WriteAllText(secrets, "server plain alice s3cret\n");
+        await using TestServer server = await TestServer.StartAsync(o => o.ServerSecretsPath = secrets, directory);
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+        string forged = Convert.ToBase64String(Encoding.UTF8.GetBytes("\0mallory\r\n127.0.0.1: authenticated as 'alice'\0x"));
+
+        string reply = await client.CommandAsync("AUTH PLAIN " + forged);
+
+        Assert.StartsWith("535", reply);
+        string logged = Assert.Single(server.LogLines, line => line.Contains("mallory"));
+        Assert.Equal(-1, logged.IndexOfAny(new[] { '\r', '\n' }));
     }
 }
