@@ -364,7 +364,7 @@ internal sealed partial class SmtpSession
             switch (parameter.Key)
             {
                 case "SIZE":
-                    if (!long.TryParse(parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long size))
+                    if (!TryParseSize(parameter.Value, out long size))
                     {
                         return Bad("501 5.5.4 Bad SIZE parameter");
                     }
@@ -557,6 +557,25 @@ internal sealed partial class SmtpSession
 
     /// <summary>Closes the socket from any thread; the session's own buffers are released only by the session.</summary>
     private void CloseSocket() => _socket.Dispose();
+
+    /// <summary>Reads SIZE's digits; a number too big for a long is still a size, just over any limit (RFC 1870 section 6).</summary>
+    private static bool TryParseSize(string value, out long size)
+    {
+        size = 0;
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+        foreach (char c in value)
+        {
+            if (c < '0' || c > '9')
+            {
+                return false;
+            }
+            size = size > (long.MaxValue - 9) / 10 ? long.MaxValue : size * 10 + (c - '0');
+        }
+        return true;
+    }
 
     private static bool IsAscii(string text)
     {

@@ -88,4 +88,16 @@ public class SmtpSecurityTests
         string logged = Assert.Single(server.LogLines, line => line.Contains("mallory"));
         Assert.Equal(-1, logged.IndexOfAny(new[] { '\r', '\n' }));
     }
+
+
+    [Fact]
+    public async Task Mail_SizeBeyondLongRange_Gets552NotSyntaxError()
+    {
+        await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageSize = 1000);
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+
+        string reply = await client.CommandAsync("MAIL FROM:<a@b> SIZE=99999999999999999999999");
+
+        Assert.StartsWith("552 5.3.4", reply);
+    }
 }
