@@ -387,7 +387,8 @@ internal sealed partial class SmtpSession
                     isUtf8 = true;
                     break;
                 case "AUTH":
-                    mailFromAuth = parameter.Value ?? string.Empty;
+                    // Normalised to valid xtext as E-MailRelay does: its envelope reader refuses anything else.
+                    mailFromAuth = XText.Encode(XText.Decode(parameter.Value));
                     break;
                 default:
                     return Bad("555 5.5.4 Unsupported MAIL parameter " + parameter.Key);

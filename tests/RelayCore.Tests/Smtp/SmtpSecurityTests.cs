@@ -100,4 +100,22 @@ public class SmtpSecurityTests
 
         Assert.StartsWith("552 5.3.4", reply);
     }
+
+    [Theory]
+    [InlineData("AUTH=<alice@example.com>", "<alice@example.com>")]
+    [InlineData("AUTH=<>", "<>")]
+    [InlineData("AUTH=a+zz", "a+2Bzz")]
+    [InlineData("AUTH=x=y", "x+3Dy")]
+    [InlineData("AUTH=j+C3+B6rg SMTPUTF8", "j+C3+B6rg")]
+    [InlineData("AUTH=jörg SMTPUTF8", "j+C3+B6rg")]
+    public async Task Mail_AuthParameter_IsStoredAsValidXtext(string parameters, string expected)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectGreetedAsync();
+
+        await client.OpenTransactionAsync("MAIL FROM:<a@b> " + parameters);
+        string reply = await client.DataAsync("Subject: x\r\n\r\nx");
+
+        Assert.Equal(expected, server.ReadEnvelope(TestServer.IdOf(reply)).MailFromAuthIn);
+    }
 }
