@@ -118,4 +118,54 @@ public class SmtpSecurityTests
 
         Assert.Equal(expected, server.ReadEnvelope(TestServer.IdOf(reply)).MailFromAuthIn);
     }
+
+
+    [Fact]
+    public async Task ImplicitTls_PlainTextGarbage_ClosesAndServerKeepsServing()
+    {
+        await using TestServer server = await SmtpTlsTests.StartWithCertificateAsync(configure: o => o.ImplicitTlsPorts.Add(0));
+        using SmtpTestClient garbage = await server.ConnectAsync(server.Server.ImplicitTlsEndpoints.Single());
+
+        await garbage.SendAsync("EHLO x\r\nMAIL FROM:<a@b>\r\n\0\0\0\r\n");
+        bool closed = await garbage.WaitForCloseAsync();
+        using SmtpTestClient good = await server.ConnectAsync(server.Server.ImplicitTlsEndpoints.Single());
+        await good.StartTlsAsync();
+
+        Assert.True(closed);
+        Assert.StartsWith("220 relay.test", await good.ReadReplyAsync());
+        Assert.Empty(server.AllSpoolFiles());
+    }
+
+
+    [Fact]
+    public async Task ImplicitTls_SilentClient_IsClosedAfterIdleTimeout()
+    {
+        await using TestServer server = await SmtpTlsTests.StartWithCertificateAsync(configure: o =>
+        {
+            o.ImplicitTlsPorts.Add(0);
+            o.IdleTimeout = TimeSpan.FromMilliseconds(300);
+        });
+        using SmtpTestClient silent = await server.ConnectAsync(server.Server.ImplicitTlsEndpoints.Single());
+
+        bool closed = await silent.WaitForCloseAsync();
+
+        Assert.True(closed);
+        await TestServer.WaitUntilAsync(() => server.Server.GetStatistics().ConnectionsActive == 0, "the silent TLS connection to be counted as closed");
+    }
+
+    [Fact]
+    public async Task Data_ClientClosesRightAfterFinalDot_MessageIsCommittedWhole()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        SmtpTestClient client = await server.ConnectGreetedAsync();
+        await client.OpenTransactionAsync();
+        await client.CommandAsync("DATA");
+
+        await client.SendAsync("Subject: last\r\n\r\nbody\r\n.\r\n");
+        client.Dispose();
+
+        await TestServer.WaitUntilAsync(() => server.Envelopes().Length == 1 && server.Envelopes("*.new").Length == 0, "the message to be committed");
+        string id = Path.GetFileNameWithoutExtension(server.Envelopes().Single());
+        Assert.EndsWith("Subject: last\r\n\r\nbody\r\n", server.ReadContent(id));
+    }
 }
