@@ -232,7 +232,12 @@ internal sealed partial class SmtpSession
         var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
         _stream = tls;
         _deadline.CancelAfter(_options.IdleTimeout);
+#if NET
+        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = _context.CertificateContext }, Token).ConfigureAwait(false);
+#else
+        // Windows PowerShell: SChannel sends the intermediates it finds in the Windows certificate store.
         await tls.AuthenticateAsServerAsync(_context.Certificate, false, SslProtocols.None, false).ConfigureAwait(false);
+#endif
         _isSecure = true;
         _context.Log(RelayLogLevel.Information, ClientText + ": TLS started (" + tls.SslProtocol + ")");
     }
