@@ -29,6 +29,9 @@ internal sealed partial class SmtpSession
     // RFC 6531 section 3.5: a UTF-8 mailbox without MAIL's SMTPUTF8 parameter is refused with X.6.7.
     private const string NonAsciiAddress = "553 5.6.7 Non-ASCII addresses need the SMTPUTF8 parameter on MAIL";
 
+    // RFC 5321 section 4.5.3.1.2.
+    private const int MaxDomainLength = 255;
+
     private static readonly Encoding s_utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
     private static readonly Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(2);
@@ -313,6 +316,11 @@ internal sealed partial class SmtpSession
         if (argument.Length == 0)
         {
             return Bad("501 5.5.4 " + (isExtended ? "EHLO" : "HELO") + " needs a domain or address literal");
+        }
+        if (argument.Length > MaxDomainLength)
+        {
+            // It goes into the Received: line, which must stay under RFC 5322's 998 octets for the next hop.
+            return Bad("501 5.5.4 Domain name longer than " + MaxDomainLength + " octets");
         }
         ResetTransaction();
         _heloName = Decode(argument);

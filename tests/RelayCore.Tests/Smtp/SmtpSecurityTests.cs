@@ -168,4 +168,18 @@ public class SmtpSecurityTests
         string id = Path.GetFileNameWithoutExtension(server.Envelopes().Single());
         Assert.EndsWith("Subject: last\r\n\r\nbody\r\n", server.ReadContent(id));
     }
+
+    [Theory]
+    [InlineData(255, "250")]
+    [InlineData(256, "501 5.5.4")]
+    public async Task Hello_DomainOverRfcLimit_IsRefusedSoReceivedStaysUnder998Octets(int length, string expected)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+
+        string reply = await client.CommandAsync("HELO " + new string('h', length));
+
+        Assert.StartsWith(expected, reply);
+    }
 }
