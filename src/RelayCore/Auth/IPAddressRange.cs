@@ -66,7 +66,7 @@ public sealed class IPAddressRange
         int slash = text.IndexOf('/');
         if (slash >= 0)
         {
-            if (!IPAddress.TryParse(text.Substring(0, slash), out IPAddress network) ||
+            if (!TryParseAddress(text.Substring(0, slash), out IPAddress network) ||
                 !int.TryParse(text.Substring(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int prefix) ||
                 prefix > network.GetAddressBytes().Length * 8)
             {
@@ -79,7 +79,7 @@ public sealed class IPAddressRange
         {
             return TryParseWildcard(text, out range);
         }
-        if (!IPAddress.TryParse(text, out IPAddress address))
+        if (!TryParseAddress(text, out IPAddress address))
         {
             return false;
         }
@@ -139,16 +139,26 @@ public sealed class IPAddressRange
             {
                 return false;
             }
-            octets[i] = "0";
         }
+        var network = new byte[4];
         for (int i = 0; i < fixedOctets; i++)
         {
-            if (!byte.TryParse(octets[i], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            if (!byte.TryParse(octets[i], NumberStyles.None, CultureInfo.InvariantCulture, out network[i]) ||
+                network[i].ToString(CultureInfo.InvariantCulture) != octets[i])
             {
                 return false;
             }
         }
-        range = new IPAddressRange(IPAddress.Parse(string.Join(".", octets)), fixedOctets * 8, text);
+        range = new IPAddressRange(new IPAddress(network), fixedOctets * 8, text);
         return true;
     }
+
+    /// <summary>
+    /// Parses an address; IPv4 only in its canonical dotted-quad form, because IPAddress.TryParse also
+    /// takes inet_aton forms that read differently from how an administrator wrote them:
+    /// <c>010.0.0.1</c> is octal 8.0.0.1 and <c>192.168.1</c> is 192.168.0.1.
+    /// </summary>
+    private static bool TryParseAddress(string text, out IPAddress address) =>
+        IPAddress.TryParse(text, out address) &&
+        (address.AddressFamily != AddressFamily.InterNetwork || address.ToString() == text);
 }

@@ -81,7 +81,8 @@ public sealed class RelayServer : IAsyncDisposable
         Validate(options);
         cancellationToken.ThrowIfCancellationRequested();
         SecretsFile secrets = LoadSecrets(options.ServerSecretsPath);
-        X509Certificate2 certificate = LoadCertificate(options);
+        var chain = new X509Certificate2Collection();
+        X509Certificate2 certificate = LoadCertificate(options, chain);
         SpoolDirectory spool;
         try
         {
@@ -93,7 +94,7 @@ public sealed class RelayServer : IAsyncDisposable
         }
         (int returned, int removed) = spool.Recover();
         string domain = string.IsNullOrWhiteSpace(options.Domain) ? Dns.GetHostName() : options.Domain.Trim();
-        var server = new RelayServer(options, new SmtpServerContext(options, spool, secrets, certificate, domain));
+        var server = new RelayServer(options, new SmtpServerContext(options, spool, secrets, certificate, chain, domain));
         if (returned + removed > 0)
         {
             server._context.Log(RelayLogLevel.Information, "spool recovered: " + returned + " busy message(s) returned, " + removed + " incomplete receipt(s) removed");
@@ -155,6 +156,10 @@ public sealed class RelayServer : IAsyncDisposable
         }
         await Task.WhenAll(_sessions.Values).ConfigureAwait(false);
         _context.Certificate?.Dispose();
+        foreach (X509Certificate2 intermediate in _context.Chain)
+        {
+            intermediate.Dispose();
+        }
         _context.Log(RelayLogLevel.Information, "stopped");
         _completion.TrySetResult(true);
     }
@@ -247,7 +252,7 @@ public sealed class RelayServer : IAsyncDisposable
         }
     }
 
-    private static X509Certificate2 LoadCertificate(RelayServerOptions options)
+    private static X509Certificate2 LoadCertificate(RelayServerOptions options, X509Certificate2Collection chain)
     {
         if (string.IsNullOrWhiteSpace(options.CertificatePath))
         {
@@ -255,7 +260,7 @@ public sealed class RelayServer : IAsyncDisposable
         }
         try
         {
-            return ServerCertificate.Load(options.CertificatePath, options.CertificateKeyPath, options.CertificatePassword);
+            return ServerCertificate.Load(options.CertificatePath, options.CertificateKeyPath, options.CertificatePassword, chain);
         }
         catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
         {

@@ -33,7 +33,12 @@ public static class ServerCertificate
     /// <returns>The certificate, with its private key.</returns>
     /// <exception cref="FileNotFoundException">A file does not exist.</exception>
     /// <exception cref="InvalidDataException">The files hold no certificate, no private key, or cannot be decrypted.</exception>
-    public static X509Certificate2 Load(string certificatePath, string keyPath, SecureString password)
+    public static X509Certificate2 Load(string certificatePath, string keyPath, SecureString password) =>
+        Load(certificatePath, keyPath, password, null);
+
+    /// <summary>Loads a certificate and its key, and adds the other certificates the file holds (the chain) to <paramref name="chain"/>.</summary>
+    /// <remarks>A server must send its intermediates: clients verify the chain from what the handshake carries (RFC 8446 section 4.4.2).</remarks>
+    internal static X509Certificate2 Load(string certificatePath, string keyPath, SecureString password, X509Certificate2Collection chain)
     {
         if (string.IsNullOrEmpty(certificatePath))
         {
@@ -47,7 +52,7 @@ public static class ServerCertificate
             {
                 throw new InvalidDataException("'" + certificatePath + "' is not PEM, so a separate key file cannot go with it; a PFX file carries its own key.");
             }
-            return LoadPfx(bytes, passwordText, certificatePath);
+            return LoadPfx(bytes, passwordText, certificatePath, chain);
         }
         var certificates = new List<BcCertificate>();
         AsymmetricKeyParameter key = null;
@@ -64,13 +69,17 @@ public static class ServerCertificate
         {
             throw new InvalidDataException("No private key was found in '" + (keyPath ?? certificatePath) + "'.");
         }
+        for (int i = 1; i < certificates.Count && chain != null; i++)
+        {
+            chain.Add(new X509Certificate2(certificates[i].GetEncoded()));
+        }
         return ToX509Certificate2(certificates, key);
     }
 
     private static bool LooksLikePem(byte[] bytes) =>
         Encoding.ASCII.GetString(bytes, 0, Math.Min(bytes.Length, 64 * 1024)).Contains("-----BEGIN ");
 
-    private static X509Certificate2 LoadPfx(byte[] bytes, string password, string path)
+    private static X509Certificate2 LoadPfx(byte[] bytes, string password, string path, X509Certificate2Collection chain)
     {
         try
         {
@@ -79,6 +88,22 @@ public static class ServerCertificate
             {
                 certificate.Dispose();
                 throw new InvalidDataException("The PFX file '" + path + "' has no private key.");
+            }
+            if (chain != null)
+            {
+                var all = new X509Certificate2Collection();
+                all.Import(bytes, password, X509KeyStorageFlags.DefaultKeySet);
+                foreach (X509Certificate2 other in all)
+                {
+                    if (other.Thumbprint == certificate.Thumbprint)
+                    {
+                        other.Dispose();
+                    }
+                    else
+                    {
+                        chain.Add(other);
+                    }
+                }
             }
             return certificate;
         }

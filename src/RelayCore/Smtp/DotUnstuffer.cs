@@ -11,19 +11,26 @@ namespace RelayCore.Smtp;
 /// </summary>
 /// <remarks>
 /// Output only ever shrinks the input (a dot is dropped), so it is compacted into the same buffer
-/// and no second buffer is needed. A bare LF ends a line too, as many clients send it.
+/// and no second buffer is needed. A bare LF is kept as text, but only <c>CRLF.CRLF</c> ends the
+/// data and only a dot after CRLF is stuffing: a server that also took <c>LF.LF</c> as the end
+/// would let a client smuggle a second message past another MTA (CVE-2023-51764, RFC 5321
+/// section 4.1.1.4).
 /// </remarks>
 internal struct DotUnstuffer
 {
     private readonly int _maxLineLength;
     private Position _position;
     private long _lineLength;
+    private bool _isAfterCrLf;
+    private bool _isCrPending;
 
     internal DotUnstuffer(int maxLineLength)
     {
         _maxLineLength = maxLineLength;
         _position = Position.LineStart;
         _lineLength = 0;
+        _isAfterCrLf = true;
+        _isCrPending = false;
         IsLineTooLong = false;
     }
 
@@ -53,7 +60,8 @@ internal struct DotUnstuffer
             {
                 case Position.LineStart:
                     _lineLength = 0;
-                    if (data[read] == (byte)'.')
+                    _isCrPending = false;
+                    if (data[read] == (byte)'.' && _isAfterCrLf)
                     {
                         // The leading dot is either stuffing or the start of the end marker: drop it.
                         read++;
@@ -66,12 +74,6 @@ internal struct DotUnstuffer
                     }
                     break;
                 case Position.AfterLeadingDot:
-                    if (data[read] == (byte)'\n')
-                    {
-                        isEnd = true;
-                        outputLength = written;
-                        return read + 1;
-                    }
                     if (data[read] == (byte)'\r')
                     {
                         if (read + 1 == data.Length)
@@ -91,6 +93,14 @@ internal struct DotUnstuffer
                 default:
                     int newline = data.Slice(read).IndexOf((byte)'\n');
                     int length = newline < 0 ? data.Length - read : newline + 1;
+                    if (newline >= 0)
+                    {
+                        _isAfterCrLf = newline > 0 ? data[read + newline - 1] == (byte)'\r' : _isCrPending;
+                    }
+                    else
+                    {
+                        _isCrPending = data[data.Length - 1] == (byte)'\r';
+                    }
                     data.Slice(read, length).CopyTo(data.Slice(written));
                     read += length;
                     written += length;

@@ -19,12 +19,17 @@ internal sealed class SmtpServerContext
     private readonly ConcurrentDictionary<SmtpCapabilities, string> _ehloReplies = new ConcurrentDictionary<SmtpCapabilities, string>();
     private int _isStopping;
 
-    internal SmtpServerContext(RelayServerOptions options, SpoolDirectory spool, SecretsFile secrets, X509Certificate2 certificate, string domain)
+    internal SmtpServerContext(RelayServerOptions options, SpoolDirectory spool, SecretsFile secrets, X509Certificate2 certificate, X509Certificate2Collection chain, string domain)
     {
         Options = options;
         Spool = spool;
         Secrets = secrets;
         Certificate = certificate;
+        Chain = chain;
+#if NET
+        // Built once: the handshake then sends the intermediates without a chain build per connection.
+        CertificateContext = certificate == null ? null : System.Net.Security.SslStreamCertificateContext.Create(certificate, chain, offline: true);
+#endif
         Domain = domain;
         MaxMessageSize = options.MaxMessageSize;
         HasServerAccounts = secrets != null && secrets.HasServerAccounts;
@@ -41,6 +46,14 @@ internal sealed class SmtpServerContext
 
     /// <summary>The TLS certificate; null when TLS is not configured.</summary>
     internal X509Certificate2 Certificate { get; }
+
+    /// <summary>The intermediate certificates that came with <see cref="Certificate"/>.</summary>
+    internal X509Certificate2Collection Chain { get; }
+
+#if NET
+    /// <summary>The certificate with its chain, as the TLS handshake sends it; null when TLS is not configured.</summary>
+    internal System.Net.Security.SslStreamCertificateContext CertificateContext { get; }
+#endif
 
     internal string Domain { get; }
 

@@ -77,11 +77,12 @@ internal sealed partial class SmtpSession
                 return Reply("334 " + Convert.ToBase64String(step.Challenge));
             case SaslStepKind.Succeeded:
                 _authenticatedUser = _sasl.UserId;
-                _context.Log(RelayLogLevel.Information, ClientText + ": authenticated as '" + _authenticatedUser + "' with " + _sasl.Mechanism);
+                // The user id is the client's text: xtext keeps a CR or LF in it from forging log lines.
+                _context.Log(RelayLogLevel.Information, ClientText + ": authenticated as '" + XText.Encode(_authenticatedUser) + "' with " + _sasl.Mechanism);
                 _sasl = null;
                 return Reply("235 2.7.0 Authentication successful");
             case SaslStepKind.Failed:
-                _context.Log(RelayLogLevel.Warning, ClientText + ": authentication failed for '" + _sasl.UserId + "' with " + _sasl.Mechanism);
+                _context.Log(RelayLogLevel.Warning, ClientText + ": authentication failed for '" + XText.Encode(_sasl.UserId) + "' with " + _sasl.Mechanism);
                 _sasl = null;
                 return Bad("535 5.7.8 Authentication credentials invalid");
             default:

@@ -26,7 +26,14 @@ namespace RelayCore.Smtp;
 /// </summary>
 internal sealed partial class SmtpSession
 {
+    // RFC 6531 section 3.5: a UTF-8 mailbox without MAIL's SMTPUTF8 parameter is refused with X.6.7.
+    private const string NonAsciiAddress = "553 5.6.7 Non-ASCII addresses need the SMTPUTF8 parameter on MAIL";
+
+    // RFC 5321 section 4.5.3.1.2.
+    private const int MaxDomainLength = 255;
+
     private static readonly Encoding s_utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+    private static readonly Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(2);
 
     private readonly SmtpServerContext _context;
@@ -228,7 +235,12 @@ internal sealed partial class SmtpSession
         var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
         _stream = tls;
         _deadline.CancelAfter(_options.IdleTimeout);
+#if NET
+        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificateContext = _context.CertificateContext }, Token).ConfigureAwait(false);
+#else
+        // Windows PowerShell: SChannel sends the intermediates it finds in the Windows certificate store.
         await tls.AuthenticateAsServerAsync(_context.Certificate, false, SslProtocols.None, false).ConfigureAwait(false);
+#endif
         _isSecure = true;
         _context.Log(RelayLogLevel.Information, ClientText + ": TLS started (" + tls.SslProtocol + ")");
     }
@@ -248,9 +260,9 @@ internal sealed partial class SmtpSession
     {
         if (HasControlCharacters(line))
         {
-            // A CR or NUL inside a command could forge header or envelope lines later.
+            // A CR, NUL, NEL or U+2028 inside a command could forge header or envelope lines later.
             _sasl = null;
-            return Bad("500 5.5.2 Control characters are not allowed in commands");
+            return Bad("500 5.5.2 Control characters and invalid UTF-8 are not allowed in commands");
         }
         if (_sasl != null)
         {
@@ -304,6 +316,11 @@ internal sealed partial class SmtpSession
         if (argument.Length == 0)
         {
             return Bad("501 5.5.4 " + (isExtended ? "EHLO" : "HELO") + " needs a domain or address literal");
+        }
+        if (argument.Length > MaxDomainLength)
+        {
+            // It goes into the Received: line, which must stay under RFC 5322's 998 octets for the next hop.
+            return Bad("501 5.5.4 Domain name longer than " + MaxDomainLength + " octets");
         }
         ResetTransaction();
         _heloName = Decode(argument);
@@ -360,7 +377,7 @@ internal sealed partial class SmtpSession
             switch (parameter.Key)
             {
                 case "SIZE":
-                    if (!long.TryParse(parameter.Value, NumberStyles.None, CultureInfo.InvariantCulture, out long size))
+                    if (!TryParseSize(parameter.Value, out long size))
                     {
                         return Bad("501 5.5.4 Bad SIZE parameter");
                     }
@@ -383,11 +400,16 @@ internal sealed partial class SmtpSession
                     isUtf8 = true;
                     break;
                 case "AUTH":
-                    mailFromAuth = parameter.Value ?? string.Empty;
+                    // Normalised to valid xtext as E-MailRelay does: its envelope reader refuses anything else.
+                    mailFromAuth = XText.Encode(XText.Decode(parameter.Value));
                     break;
                 default:
                     return Bad("555 5.5.4 Unsupported MAIL parameter " + parameter.Key);
             }
+        }
+        if (!isUtf8 && !IsAscii(path.Address))
+        {
+            return Reply(NonAsciiAddress);
         }
         _from = path.Address;
         // SMTPUTF8 implies 8-bit content (RFC 6531 section 3.1), as E-MailRelay records it.
@@ -411,6 +433,10 @@ internal sealed partial class SmtpSession
         if (path.Parameters.Count > 0)
         {
             return Bad("555 5.5.4 Unsupported RCPT parameter " + path.Parameters[0].Key);
+        }
+        if (!_isUtf8 && !IsAscii(path.Address))
+        {
+            return Reply(NonAsciiAddress);
         }
         if (_recipients.Count >= _options.MaxRecipients)
         {
@@ -546,11 +572,71 @@ internal sealed partial class SmtpSession
     /// <summary>Closes the socket from any thread; the session's own buffers are released only by the session.</summary>
     private void CloseSocket() => _socket.Dispose();
 
+    /// <summary>Reads SIZE's digits; a number too big for a long is still a size, just over any limit (RFC 1870 section 6).</summary>
+    private static bool TryParseSize(string value, out long size)
+    {
+        size = 0;
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+        foreach (char c in value)
+        {
+            if (c < '0' || c > '9')
+            {
+                return false;
+            }
+            size = size > (long.MaxValue - 9) / 10 ? long.MaxValue : size * 10 + (c - '0');
+        }
+        return true;
+    }
+
+    private static bool IsAscii(string text)
+    {
+        foreach (char c in text)
+        {
+            if (c >= 0x80)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private static bool HasControlCharacters(ReadOnlySpan<byte> line)
     {
         foreach (byte b in line)
         {
+            if (b >= 0x80)
+            {
+                return HasNonAsciiControlCharacters(line);
+            }
             if ((b < 0x20 && b != (byte)'\t') || b == 0x7f)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// The rare non-ASCII line: C1 controls (NEL) and U+2028/U+2029 are line breaks to some envelope
+    /// and header readers, and bytes that are not UTF-8 would be silently turned into U+FFFD.
+    /// </summary>
+    private static bool HasNonAsciiControlCharacters(ReadOnlySpan<byte> line)
+    {
+        string text;
+        try
+        {
+            text = s_strictUtf8.GetString(line.ToArray());
+        }
+        catch (DecoderFallbackException)
+        {
+            return true;
+        }
+        foreach (char c in text)
+        {
+            if ((char.IsControl(c) && c != '\t') || c == '\u2028' || c == '\u2029')
             {
                 return true;
             }

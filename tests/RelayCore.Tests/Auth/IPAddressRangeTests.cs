@@ -35,6 +35,11 @@ public class IPAddressRangeTests
     [InlineData("10.0.0.0/33")]
     [InlineData("not-an-address")]
     [InlineData("1.2.3.*.*")]
+    [InlineData("010.0.0.0/8")]
+    [InlineData("010.*.*.*")]
+    [InlineData("192.168.1/24")]
+    [InlineData("127.1")]
+    [InlineData("0x7f.0.0.1")]
     public void Parse_BadText_ThrowsFormatException(string text)
     {
         Assert.Throws<FormatException>(() => IPAddressRange.Parse(text));

@@ -127,9 +127,9 @@ internal sealed class SmtpTestClient : IDisposable
         }
     }
 
-    internal async Task StartTlsAsync()
+    internal async Task StartTlsAsync(RemoteCertificateValidationCallback validate = null)
     {
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false, (sender, certificate, chain, errors) => true);
+        var tls = new SslStream(_stream, leaveInnerStreamOpen: false, validate ?? ((sender, certificate, chain, errors) => true));
         using var cancel = new CancellationTokenSource(TestServer.Deadline);
         await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "relay.test" }, cancel.Token);
         _stream = tls;

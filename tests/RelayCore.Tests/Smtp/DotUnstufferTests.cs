@@ -41,13 +41,28 @@ public class DotUnstufferTests
         Assert.Equal(Text.IndexOf("trailing"), consumed);
     }
 
-    [Fact]
-    public void Process_BareLfEndLine_Ends()
+    [Theory]
+    [InlineData("a\n..b\n.\n", "a\n..b\n.\n")]
+    [InlineData("a\r\n.\nb", "a\r\n\nb")]
+    [InlineData("a\n.\r\nb", "a\n.\r\nb")]
+    public void Process_BareLfAroundDotLine_IsTextNotTheEnd(string text, string expected)
     {
-        (string output, bool ended, _) = Run("a\n..b\n.\n", 100);
+        for (int piece = 1; piece <= text.Length; piece++)
+        {
+            (string output, bool ended, _) = Run(text, piece);
+
+            Assert.False(ended);
+            Assert.Equal(expected, output);
+        }
+    }
+
+    [Fact]
+    public void Process_CrLfEndAfterBareLfLines_Ends()
+    {
+        (string output, bool ended, _) = Run("a\nb\r\n..c\r\n.\r\n", 100);
 
         Assert.True(ended);
-        Assert.Equal("a\n.b\n", output);
+        Assert.Equal("a\nb\r\n.c\r\n", output);
     }
 
     [Fact]

@@ -256,6 +256,9 @@ public class SmtpConversationTests
     [Theory]
     [InlineData("EHLO evil\rInjected: header")]
     [InlineData("MAIL FROM:<a@b\u0000>")]
+    [InlineData("MAIL FROM:<a\u0085b@example.com> SMTPUTF8")]
+    [InlineData("MAIL FROM:<a\u2028X-MailRelay-ForwardTo: evil@example.com> SMTPUTF8")]
+    [InlineData("EHLO evil\u0085Injected: header")]
     public async Task Command_WithControlCharacters_IsRefused(string command)
     {
         await using TestServer server = await TestServer.StartAsync();

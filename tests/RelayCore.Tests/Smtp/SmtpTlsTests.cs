@@ -4,6 +4,7 @@
 using System;
 using System.Linq;
 using System.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading.Tasks;
 using RelayCore.Hosting;
@@ -142,5 +143,34 @@ public class SmtpTlsTests
 
         Assert.StartsWith("421 4.4.2", reply);
         Assert.True(await client.WaitForCloseAsync());
+    }
+
+    [Fact]
+    public async Task ImplicitTls_PemWithIntermediate_SendsTheChainSoClientsCanVerify()
+    {
+        string directory = TestServer.NewDirectory();
+        using X509Certificate2 root = TestCertificate.CreateChainPem(directory, out string pemPath);
+        await using TestServer server = await TestServer.StartAsync(o =>
+        {
+            o.CertificatePath = pemPath;
+            o.ImplicitTlsPorts.Add(0);
+        }, directory);
+        using SmtpTestClient client = await server.ConnectAsync(server.Server.ImplicitTlsEndpoints.Single());
+        bool verified = false;
+
+        await client.StartTlsAsync((sender, certificate, chain, errors) =>
+        {
+            // Trust only the test root, and only what the server sent besides: the intermediate must come from the server.
+            using var check = new X509Chain();
+            check.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            check.ChainPolicy.CustomTrustStore.Add(root);
+            check.ChainPolicy.ExtraStore.AddRange(chain.ChainPolicy.ExtraStore);
+            check.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            verified = check.Build(new X509Certificate2(certificate));
+            return true;
+        });
+
+        Assert.StartsWith("220 relay.test", await client.ReadReplyAsync());
+        Assert.True(verified);
     }
 }
