@@ -40,7 +40,12 @@ public sealed class SpoolDirectoryTests
         using var temp = new TempSpool();
         long syncsBefore = temp.Spool.Committer.SyncCount;
 
-        RelayMessage[] messages = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => Task.Run(() => temp.CommitAsync("Subject: " + i + "\r\n\r\nbody " + i + "\r\n"))));
+        // Every receipt is written first and the commits are queued back to back, as 200 sessions
+        // finishing DATA together would: the committer must serve them with fewer syncs than two each.
+        IncomingMessage[] receipts = Enumerable.Range(0, 200).Select(i => temp.Receive("Subject: " + i + "\r\n\r\nbody " + i + "\r\n")).ToArray();
+        Task<RelayMessage>[] commits = receipts.Select(receipt => receipt.CommitAsync(CancellationToken.None)).ToArray();
+        RelayMessage[] messages = await Task.WhenAll(commits);
+        Array.ForEach(receipts, receipt => receipt.Dispose());
 
         Assert.Equal(200, messages.Select(m => m.Id).Distinct().Count());
         Assert.Equal(200, Directory.GetFiles(temp.Path, "*.envelope").Length);

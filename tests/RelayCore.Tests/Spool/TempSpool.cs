@@ -33,13 +33,20 @@ internal sealed class TempSpool : IDisposable
     /// <summary>Receives and commits one message with the given body and one recipient.</summary>
     internal async Task<RelayMessage> CommitAsync(string body, string to = "bob@example.net")
     {
-        using IncomingMessage incoming = Spool.CreateMessage();
+        using IncomingMessage incoming = Receive(body, to);
+        return await incoming.CommitAsync(CancellationToken.None);
+    }
+
+    /// <summary>A receipt with its content and envelope written, not yet committed.</summary>
+    internal IncomingMessage Receive(string body, string to = "bob@example.net")
+    {
+        IncomingMessage incoming = Spool.CreateMessage();
         byte[] bytes = Encoding.ASCII.GetBytes(body);
-        await incoming.Content.WriteAsync(bytes, 0, bytes.Length, CancellationToken.None);
+        incoming.Content.Write(bytes, 0, bytes.Length);
         incoming.Envelope.From = "alice@example.com";
         incoming.Envelope.ToRemote.Add(to);
         incoming.Envelope.Client = "127.0.0.1";
-        return await incoming.CommitAsync(CancellationToken.None);
+        return incoming;
     }
 
     /// <summary>Writes a message's two files directly, as another process or an older version would have.</summary>
