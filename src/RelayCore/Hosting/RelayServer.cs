@@ -341,7 +341,7 @@ public sealed class RelayServer : IAsyncDisposable
             _ = RefuseAsync(socket, listener, "554 5.7.1 " + _context.Domain + " Remote clients are not allowed");
             return;
         }
-        if (_context.Counters.ConnectionsActive >= Options.MaxConnections || _context.IsStopping)
+        if (_context.IsStopping || !_context.Counters.TryOpenConnection(Options.MaxConnections))
         {
             _context.Counters.ConnectionRefused();
             _context.Log(RelayLogLevel.Warning, "refused " + client + ": " + (_context.IsStopping ? "shutting down" : "too many connections"));
@@ -350,7 +350,6 @@ public sealed class RelayServer : IAsyncDisposable
                 : "421 4.7.0 " + _context.Domain + " Too many connections, try again later");
             return;
         }
-        _context.Counters.ConnectionOpened();
         var session = new SmtpSession(_context, socket, listener.IsImplicitTls);
         var started = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task run = RunSessionAsync(session, started.Task);

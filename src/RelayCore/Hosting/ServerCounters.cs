@@ -14,12 +14,24 @@ internal sealed class ServerCounters
     private long _messagesRejected;
     private long _bytesReceived;
 
-    internal long ConnectionsActive => Interlocked.Read(ref _connectionsActive);
-
-    internal void ConnectionOpened()
+    /// <summary>
+    /// Counts a connection in as active unless <paramref name="maxActive"/> are already; the check
+    /// and the increment are one atomic step, so listeners accepting at once cannot overshoot.
+    /// </summary>
+    internal bool TryOpenConnection(long maxActive)
     {
-        Interlocked.Increment(ref _connectionsTotal);
-        Interlocked.Increment(ref _connectionsActive);
+        long active = Interlocked.Read(ref _connectionsActive);
+        while (active < maxActive)
+        {
+            long seen = Interlocked.CompareExchange(ref _connectionsActive, active + 1, active);
+            if (seen == active)
+            {
+                Interlocked.Increment(ref _connectionsTotal);
+                return true;
+            }
+            active = seen;
+        }
+        return false;
     }
 
     /// <summary>A refused connection counts in the total but never becomes active.</summary>
