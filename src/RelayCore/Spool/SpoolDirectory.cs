@@ -342,9 +342,11 @@ public sealed class SpoolDirectory
         {
             string id = System.IO.Path.GetFileName(contentPath);
             id = id.Substring(0, id.Length - ContentSuffix.Length);
-            // Re-checked on disk: a receipt may have started since the envelopes were listed.
+            // Re-checked on disk: a receipt may have started since the envelopes were listed. Twice,
+            // because the envelope's names are probed one after another and another process's
+            // rename (bad or busy to ready) can slip between two probes of one pass.
             if (!withEnvelope.Contains(id) && !HeldMessages.IsHeld(Path, id) && !HasEnvelope(id) &&
-                now - File.GetLastWriteTimeUtc(contentPath) >= staleAge)
+                now - File.GetLastWriteTimeUtc(contentPath) >= staleAge && !HasEnvelope(id))
             {
                 ContendedFile.Delete(contentPath);
                 removed++;
