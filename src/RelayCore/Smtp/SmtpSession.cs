@@ -305,7 +305,7 @@ internal sealed partial class SmtpSession
             case SmtpVerb.Auth:
                 return Auth(Decode(argumentBytes));
             case SmtpVerb.Expn:
-                return Bad("502 5.5.1 EXPN not implemented");
+                return Bad("502 5.5.1 EXPN is disabled: a relay does not expand mailing lists");
             default:
                 return Bad("500 5.5.2 Command unrecognized");
         }
