@@ -196,6 +196,34 @@ pick_port() {
     die "no free port found"
 }
 
+# new_run NAME -> the start of every measurement: creates a fresh work folder
+# relay-NAME.XXXXXX under WORKDIR (created if needed) or TMPDIR, picks a free
+# port, and sets work, PORT and SPOOL (an empty spool folder inside work)
+new_run() {
+    [[ -n ${WORKDIR:-} ]] && mkdir -p "$WORKDIR"
+    work=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-$1.XXXXXX") || die "cannot create a work folder"
+    PORT=$(pick_port) || exit 2
+    SPOOL=$work/spool; mkdir -p "$SPOOL"
+}
+# launch_server -> starts SERVER_CMD (expanded) with its log in $work/server.log,
+# waits (bounded) until it listens on PORT, and sets PID to its process id
+launch_server() {
+    local cmd
+    cmd=$(expand "$SERVER_CMD")
+    note "server: $cmd"
+    start_server "$cmd" "$work/server.log"
+    wait_listening "$PORT" 60 || { tail -5 "$work/server.log" >&2; die "server did not listen on $PORT"; }
+    PID=$SERVER_PID
+}
+# end_run -> the EXIT trap's common part: stops the server and smtp-sink if
+# they were started, and deletes $work unless KEEP=1
+end_run() {
+    [[ -n ${SERVER_PID:-} ]] && stop_pid "$SERVER_PID"
+    [[ -n ${SINK_PID:-} ]] && stop_pid "$SINK_PID"
+    [[ -n ${work:-} && ${KEEP:-0} != 1 ]] && rm -rf "$work"
+    return 0
+}
+
 # raise_nofile N -> raises this shell's open-files limit to at least N (inherited by children)
 raise_nofile() {
     local want=$1
