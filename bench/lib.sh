@@ -3,7 +3,8 @@
 # Adapted from the project's reference harness (bench/lib.sh of the Relay
 # planning repository, "SMTP relay benchmarks"): /proc readings, peak-RSS
 # reset and sampling, listening checks via /proc/net/tcp, start/stop by PID,
-# smtp-sink's counter. Added here: free-port picking and the relay defaults.
+# smtp-sink's counter. Added here: free-port picking, the relay defaults, and the
+# start and end every measurement shares (new_run, launch_server, end_run).
 # (SC2034: SERVER_PID, SINK_PID and the like are read by the sourcing scripts.)
 # ---- tools -------------------------------------------------------------------
 SMTP_SOURCE=${SMTP_SOURCE:-$(command -v smtp-source || echo /usr/sbin/smtp-source)}
