@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # cleanup() runs from the EXIT trap
 # big.sh -- one large message: starts a fresh server, has smtp-source send one
 # message of SIZE payload bytes, and reports the time until the 250 reply, the
 # server's RSS before and its peak while receiving (and the growth), and that
@@ -28,23 +27,11 @@ need_tool "$SMTP_SOURCE"
 (( TIMEOUT > 0 && TIMEOUT <= 3600 )) || die "TIMEOUT must be 1..3600"
 
 work=
-cleanup() {
-    [[ -n ${SERVER_PID:-} ]] && stop_pid "$SERVER_PID"
-    [[ -n $work && $KEEP != 1 ]] && rm -rf "$work"
-    return 0
-}
-trap cleanup EXIT
+trap end_run EXIT
 trap 'exit 130' INT TERM
 
-[[ -n ${WORKDIR:-} ]] && mkdir -p "$WORKDIR"
-work=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-big.XXXXXX")
-PORT=$(pick_port)
-SPOOL=$work/spool; mkdir -p "$SPOOL"
-cmd=$(expand "$SERVER_CMD")
-note "server: $cmd"
-start_server "$cmd" "$work/server.log"
-wait_listening "$PORT" 60 || { tail -5 "$work/server.log" >&2; die "server did not listen on $PORT"; }
-PID=$SERVER_PID
+new_run big
+launch_server
 # One small message first, so start-up allocations are not counted as the big one's.
 timeout 30 "$SMTP_SOURCE" -s 1 -m 1 -l 1024 "127.0.0.1:$PORT" > "$work/warmup.out" 2>&1 || die "warm-up failed"
 before=$(count_files "$SPOOL" "$PATTERN")

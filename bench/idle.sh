@@ -33,22 +33,13 @@ raise_nofile $((N + 1024))   # inherited by the server and the holder
 work= holder=
 cleanup() {
     [[ -n $holder ]] && stop_pid "$holder" 5
-    [[ -n ${SERVER_PID:-} ]] && stop_pid "$SERVER_PID"
-    [[ -n $work && $KEEP != 1 ]] && rm -rf "$work"
-    return 0
+    end_run
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-[[ -n ${WORKDIR:-} ]] && mkdir -p "$WORKDIR"
-work=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-idle.XXXXXX")
-PORT=$(pick_port)
-SPOOL=$work/spool; mkdir -p "$SPOOL"
-cmd=$(expand "$SERVER_CMD")
-note "server: $cmd"
-start_server "$cmd" "$work/server.log"
-wait_listening "$PORT" 60 || { tail -5 "$work/server.log" >&2; die "server did not listen on $PORT"; }
-PID=$SERVER_PID
+new_run idle
+launch_server
 sleep 1   # let start-up garbage settle before the baseline
 rss0=$(proc_kib "$PID" VmRSS)
 fd0=$(fd_count "$PID")

@@ -3,7 +3,8 @@
 # Adapted from the project's reference harness (bench/lib.sh of the Relay
 # planning repository, "SMTP relay benchmarks"): /proc readings, peak-RSS
 # reset and sampling, listening checks via /proc/net/tcp, start/stop by PID,
-# smtp-sink's counter. Added here: free-port picking and the relay defaults.
+# smtp-sink's counter. Added here: free-port picking, the relay defaults, and the
+# start and end every measurement shares (new_run, launch_server, end_run).
 # (SC2034: SERVER_PID, SINK_PID and the like are read by the sourcing scripts.)
 # ---- tools -------------------------------------------------------------------
 SMTP_SOURCE=${SMTP_SOURCE:-$(command -v smtp-source || echo /usr/sbin/smtp-source)}
@@ -194,6 +195,34 @@ pick_port() {
         port_in_use "$p" || { echo "$p"; return 0; }
     done
     die "no free port found"
+}
+
+# new_run NAME -> the start of every measurement: creates a fresh work folder
+# relay-NAME.XXXXXX under WORKDIR (created if needed) or TMPDIR, picks a free
+# port, and sets work, PORT and SPOOL (an empty spool folder inside work)
+new_run() {
+    [[ -n ${WORKDIR:-} ]] && mkdir -p "$WORKDIR"
+    work=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-$1.XXXXXX") || die "cannot create a work folder"
+    PORT=$(pick_port) || exit 2
+    SPOOL=$work/spool; mkdir -p "$SPOOL"
+}
+# launch_server -> starts SERVER_CMD (expanded) with its log in $work/server.log,
+# waits (bounded) until it listens on PORT, and sets PID to its process id
+launch_server() {
+    local cmd
+    cmd=$(expand "$SERVER_CMD")
+    note "server: $cmd"
+    start_server "$cmd" "$work/server.log"
+    wait_listening "$PORT" 60 || { tail -5 "$work/server.log" >&2; die "server did not listen on $PORT"; }
+    PID=$SERVER_PID
+}
+# end_run -> the EXIT trap's common part: stops the server and smtp-sink if
+# they were started, and deletes $work unless KEEP=1
+end_run() {
+    [[ -n ${SERVER_PID:-} ]] && stop_pid "$SERVER_PID"
+    [[ -n ${SINK_PID:-} ]] && stop_pid "$SINK_PID"
+    [[ -n ${work:-} && ${KEEP:-0} != 1 ]] && rm -rf "$work"
+    return 0
 }
 
 # raise_nofile N -> raises this shell's open-files limit to at least N (inherited by children)

@@ -1,5 +1,4 @@
 #!/usr/bin/env bash
-# shellcheck disable=SC2317  # cleanup() runs from the EXIT trap
 # store.sh -- store throughput: how fast the server accepts (250 after DATA)
 # and spools MESSAGES messages that Postfix's smtp-source sends over SESSIONS
 # parallel connections, whether every one landed, and the server's peak RSS.
@@ -42,19 +41,10 @@ need_tool "$SMTP_SOURCE"
 (( TIMEOUT > 0 && TIMEOUT <= 3600 )) || die "TIMEOUT must be 1..3600"
 
 work=
-cleanup() {
-    [[ -n ${SERVER_PID:-} ]] && stop_pid "$SERVER_PID"
-    [[ -n ${SINK_PID:-} ]] && stop_pid "$SINK_PID"
-    [[ -n $work && $KEEP != 1 ]] && rm -rf "$work"
-    return 0
-}
-trap cleanup EXIT
+trap end_run EXIT
 trap 'exit 130' INT TERM
 
-[[ -n ${WORKDIR:-} ]] && mkdir -p "$WORKDIR"
-work=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-store.XXXXXX")
-PORT=$(pick_port)
-SPOOL=$work/spool; mkdir -p "$SPOOL"
+new_run store
 raise_nofile $((SESSIONS + 1024))
 
 if (( CEILING == 1 )); then
@@ -64,11 +54,7 @@ if (( CEILING == 1 )); then
     PID=$SINK_PID
     count() { sink_count "$work/sink.out"; }
 else
-    cmd=$(expand "$SERVER_CMD")
-    note "server: $cmd"
-    start_server "$cmd" "$work/server.log"
-    wait_listening "$PORT" 60 || { tail -5 "$work/server.log" >&2; die "server did not listen on $PORT"; }
-    PID=$SERVER_PID
+    launch_server
     count() { count_files "$SPOOL" "$PATTERN"; }
 fi
 if (( WARMUP > 0 )); then

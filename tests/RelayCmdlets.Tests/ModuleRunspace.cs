@@ -5,6 +5,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using System.Management.Automation.Runspaces;
 
 namespace RelayCmdlets.Tests;
@@ -22,15 +23,24 @@ public sealed class ModuleRunspace : IDisposable
     /// <summary>Opens the runspace and imports the module; fails if the module does not load.</summary>
     public ModuleRunspace()
     {
-        InitialSessionState state = InitialSessionState.CreateDefault2();
-        state.ImportPSModule(ModulePath);
-        state.ThrowOnRunspaceOpenError = true;
-        _runspace = RunspaceFactory.CreateRunspace(_host, state);
-        _runspace.Open();
+        _runspace = OpenWithModule(_host);
     }
 
     /// <summary>The module manifest the tests import: the build's module folder copied beside the tests.</summary>
     public static string ModulePath => Path.Combine(AppContext.BaseDirectory, "Relay", "Relay.psd1");
+
+    /// <summary>Opens a runspace with the module imported; throws if the module does not load.</summary>
+    /// <param name="host">The host the runspace writes to, or null for PowerShell's default host.</param>
+    /// <returns>The open runspace.</returns>
+    public static Runspace OpenWithModule(PSHost host)
+    {
+        InitialSessionState state = InitialSessionState.CreateDefault2();
+        state.ImportPSModule(ModulePath);
+        state.ThrowOnRunspaceOpenError = true;
+        Runspace runspace = host == null ? RunspaceFactory.CreateRunspace(state) : RunspaceFactory.CreateRunspace(host, state);
+        runspace.Open();
+        return runspace;
+    }
 
     /// <summary>Runs a script with the given variables set, collecting every stream.</summary>
     /// <param name="script">The PowerShell script.</param>

@@ -20,15 +20,10 @@ public sealed class ServerRunspace : IDisposable
 
     public ServerRunspace()
     {
-        InitialSessionState state = InitialSessionState.CreateDefault2();
-        state.ImportPSModule(new[] { ModulePath });
-        _runspace = RunspaceFactory.CreateRunspace(state);
-        _runspace.Open();
+        _runspace = ModuleRunspace.OpenWithModule(host: null);
         Folder = Directory.CreateTempSubdirectory("relay-server-test-").FullName;
         _runspace.SessionStateProxy.Path.SetLocation(Folder);
     }
-
-    public static string ModulePath => Path.Combine(AppContext.BaseDirectory, "Relay", "Relay.psd1");
 
     /// <summary>The test's own folder, also the runspace's current location.</summary>
     public string Folder { get; }

@@ -117,12 +117,14 @@ public sealed class SubmitRelayMessageTests : IClassFixture<ModuleRunspace>
         Assert.Equal("Subject: submitted\r\nFrom: submit@example.com\r\n\r\nWritten by emailrelay-submit.\r\n", File.ReadAllText(spool.File(id + Content)));
     }
 
-    [Fact]
-    public void MessageWithoutRecipients_WritesInvalidSubmissionAndLeavesNoFiles()
+    [Theory]
+    [InlineData("'From: a@example.com', '', 'body' | Submit-RelayMessage -SpoolPath $spool")]
+    [InlineData("Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -Header @{ 'Bad Name' = 'x' }")]
+    public void MessageWithoutRecipientsOrWithInvalidHeaderName_WritesInvalidSubmissionAndLeavesNoFiles(string script)
     {
         using TestSpool spool = TestSpool.CreateEmpty();
 
-        PipelineResult result = _shell.Invoke("'From: a@example.com', '', 'body' | Submit-RelayMessage -SpoolPath $spool", ("spool", spool.Path));
+        PipelineResult result = _shell.Invoke(script, ("spool", spool.Path));
 
         Assert.Equal(new[] { "InvalidSubmission,RelayCmdlets.SubmitRelayMessageCommand" }, result.ErrorIds);
         Assert.Empty(Directory.GetFiles(spool.Path));
@@ -165,17 +167,6 @@ public sealed class SubmitRelayMessageTests : IClassFixture<ModuleRunspace>
 
         Assert.Equal(new[] { "PathNotFound,RelayCmdlets.SubmitRelayMessageCommand" }, result.ErrorIds);
         Assert.Equal(spool.File("missing.pdf"), result.Errors[0].TargetObject);
-        Assert.Empty(Directory.GetFiles(spool.Path));
-    }
-
-    [Fact]
-    public void HeaderWithInvalidName_WritesInvalidSubmission()
-    {
-        using TestSpool spool = TestSpool.CreateEmpty();
-
-        PipelineResult result = _shell.Invoke("Submit-RelayMessage -SpoolPath $spool -From a@example.com -To b@example.net -Header @{ 'Bad Name' = 'x' }", ("spool", spool.Path));
-
-        Assert.Equal(new[] { "InvalidSubmission,RelayCmdlets.SubmitRelayMessageCommand" }, result.ErrorIds);
         Assert.Empty(Directory.GetFiles(spool.Path));
     }
 
