@@ -369,6 +369,11 @@ internal sealed partial class SmtpSession
         {
             return Bad("501 5.5.4 Syntax: MAIL FROM:<address> [parameters]");
         }
+        if (!_isExtended && path.Parameters.Count > 0)
+        {
+            // Parameters are service extensions, and a HELO client was offered none (RFC 5321 4.1.1.11, 3.2).
+            return Bad("555 5.5.4 MAIL parameters need EHLO, not HELO");
+        }
         MessageBodyType bodyType = MessageBodyType.Unknown;
         string mailFromAuth = string.Empty;
         bool isUtf8 = false;

@@ -36,6 +36,21 @@ public class SmtpConversationTests
     }
 
     [Fact]
+    public async Task Mail_WithParameterAfterHelo_Replies555AndAcceptsPlainMail()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using SmtpTestClient client = await server.ConnectAsync();
+        await client.ReadReplyAsync();
+        await client.CommandAsync("HELO client.example");
+
+        string withParameter = await client.CommandAsync("MAIL FROM:<alice@example.com> BODY=8BITMIME");
+        string plain = await client.CommandAsync("MAIL FROM:<alice@example.com>");
+
+        Assert.StartsWith("555 5.5.4", withParameter);
+        Assert.Equal("250 2.1.0 OK", plain);
+    }
+
+    [Fact]
     public async Task Ehlo_Default_AdvertisesExtensionsFromCapabilities()
     {
         await using TestServer server = await TestServer.StartAsync(o => o.MaxMessageSize = 12345);
