@@ -129,26 +129,4 @@ internal static class FileDurability
             NativeMethods.close(fd);
         }
     }
-
-    private static class NativeMethods
-    {
-        [DllImport("libc", SetLastError = true)]
-        internal static extern int open([MarshalAs(UnmanagedType.LPStr)] string path, int flags);
-
-        [DllImport("libc", SetLastError = true)]
-        internal static extern int fsync(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        internal static extern int syncfs(int fd);
-
-        [DllImport("libc")]
-        internal static extern int close(int fd);
-
-        [DllImport("libc", SetLastError = true)]
-        internal static extern int renameat2(int oldDirectory, [MarshalAs(UnmanagedType.LPStr)] string oldPath, int newDirectory, [MarshalAs(UnmanagedType.LPStr)] string newPath, uint flags);
-
-        [DllImport("kernel32", CharSet = CharSet.Unicode, SetLastError = true)]
-        [return: MarshalAs(UnmanagedType.Bool)]
-        internal static extern bool MoveFileExW(string existingFileName, string newFileName, int flags);
-    }
 }

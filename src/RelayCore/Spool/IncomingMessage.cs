@@ -23,8 +23,8 @@ public sealed class IncomingMessage : IDisposable
     internal const int ContentBufferSize = 16 * 1024;
 
     private readonly SpoolDirectory _spool;
-    private FileStream _content;
-    private FileStream _envelopeFile;
+    private SpoolFileWriter _content;
+    private SpoolFileWriter _envelopeFile;
     private long _size;
     private bool _commitStarted;
     private bool _committed;
@@ -41,10 +41,10 @@ public sealed class IncomingMessage : IDisposable
         {
             // CreateNew on both: an id already taken (say, by a process with the same pid in
             // another container sharing the spool) fails here instead of overwriting its files.
-            _envelopeFile = new FileStream(NewEnvelopePath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1024);
+            _envelopeFile = SpoolFileWriter.CreateNew(NewEnvelopePath, 1024, asynchronous: false);
             try
             {
-                _content = new FileStream(ContentPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, ContentBufferSize, FileOptions.Asynchronous);
+                _content = SpoolFileWriter.CreateNew(ContentPath, ContentBufferSize, asynchronous: true);
             }
             catch
             {
