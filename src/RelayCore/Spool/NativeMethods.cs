@@ -3,6 +3,7 @@
 
 using System;
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace RelayCore.Spool;
 
@@ -16,10 +17,13 @@ internal static class NativeMethods
     internal static extern int open([MarshalAs(UnmanagedType.LPStr)] string path, int flags, int mode);
 
     [DllImport("libc", SetLastError = true)]
-    internal static extern IntPtr write(int fd, ref byte buffer, IntPtr count);
+    internal static extern IntPtr write(SafeFileHandle fd, ref byte buffer, IntPtr count);
 
     [DllImport("libc", SetLastError = true)]
     internal static extern int fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    internal static extern int fsync(SafeFileHandle fd);
 
     [DllImport("libc", SetLastError = true)]
     internal static extern int syncfs(int fd);

@@ -7,6 +7,7 @@ using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Win32.SafeHandles;
 
 namespace RelayCore.Spool;
 
@@ -36,15 +37,15 @@ internal sealed class SpoolFileWriter : Stream
 
     private readonly string _path;
     private readonly FileStream _file;
-    private int _fd;
+    private readonly SafeFileHandle _descriptor;
     private byte[] _buffer;
     private int _buffered;
     private long _position;
 
-    private SpoolFileWriter(string path, int fd, FileStream file, int bufferSize)
+    private SpoolFileWriter(string path, SafeFileHandle descriptor, FileStream file, int bufferSize)
     {
         _path = path;
-        _fd = fd;
+        _descriptor = descriptor;
         _file = file;
         _buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
     }
@@ -79,14 +80,16 @@ internal sealed class SpoolFileWriter : Stream
         if (!FileDurability.IsLinux)
         {
             var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 0, asynchronous ? FileOptions.Asynchronous : FileOptions.None);
-            return new SpoolFileWriter(path, -1, file, bufferSize);
+            return new SpoolFileWriter(path, null, file, bufferSize);
         }
         int fd = NativeMethods.open(path, WriteOnly | Create | Exclusive | CloseOnExec, NewFileMode);
         if (fd < 0)
         {
             throw Error(Marshal.GetLastWin32Error(), "create", path);
         }
-        return new SpoolFileWriter(path, fd, null, bufferSize);
+        // A SafeFileHandle made from a descriptor closes it and nothing more (no lock to release),
+        // and closes it even if the writer is never disposed.
+        return new SpoolFileWriter(path, new SafeFileHandle((IntPtr)fd, ownsHandle: true), null, bufferSize);
     }
 
     /// <inheritdoc/>
@@ -132,7 +135,7 @@ internal sealed class SpoolFileWriter : Stream
         {
             _file.Flush(flushToDisk);
         }
-        else if (flushToDisk && NativeMethods.fsync(_fd) != 0)
+        else if (flushToDisk && NativeMethods.fsync(_descriptor) != 0)
         {
             throw Error(Marshal.GetLastWin32Error(), "flush", _path);
         }
@@ -180,11 +183,7 @@ internal sealed class SpoolFileWriter : Stream
             ArrayPool<byte>.Shared.Return(_buffer);
             _buffer = null;
             _file?.Dispose();
-            if (_fd >= 0)
-            {
-                NativeMethods.close(_fd);
-                _fd = -1;
-            }
+            _descriptor?.Dispose();
             base.Dispose(disposing);
         }
     }
@@ -262,7 +261,7 @@ internal sealed class SpoolFileWriter : Stream
     {
         while (count > 0)
         {
-            long written = (long)NativeMethods.write(_fd, ref buffer[offset], (IntPtr)count);
+            long written = (long)NativeMethods.write(_descriptor, ref buffer[offset], (IntPtr)count);
             if (written < 0)
             {
                 int errno = Marshal.GetLastWin32Error();
