@@ -26,6 +26,7 @@ internal sealed class ServerForwarding : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new CancellationTokenSource();
     private Task _poll = Task.CompletedTask;
     private int _isStopping;
+    private int _isDisposed;
 
     /// <param name="options">The server's options; <see cref="RelayServerOptions.Forwarding"/> is set.</param>
     /// <param name="spool">The spool the server stores into.</param>
@@ -132,6 +133,10 @@ internal sealed class ServerForwarding : IAsyncDisposable
     /// <summary>Cancels forwarding and closes the agent's connections.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _isDisposed, 1) != 0)
+        {
+            return;
+        }
         await CancelAsync().ConfigureAwait(false);
         await _agent.DisposeAsync().ConfigureAwait(false);
         _stop.Dispose();

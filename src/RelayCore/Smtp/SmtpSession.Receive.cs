@@ -174,24 +174,35 @@ internal sealed partial class SmtpSession
             Reply("452 4.3.1 Insufficient system storage");
             return;
         }
+        catch
+        {
+            immediate?.Forget(_message.Id);
+            throw;
+        }
         _message.Dispose();
         _message = null;
         Interlocked.Increment(ref _storedCount);
-        _context.Counters.MessageAccepted(committed.Size);
         if (_context.IsLogging(RelayLogLevel.Information))
         {
             _context.Log(RelayLogLevel.Information, ClientText + ": stored " + committed.Id + " (" + committed.Size + " bytes, " + _recipients.Count + " recipients)");
         }
         ResetTransaction();
-        if (immediate == null)
+        string reply = "250 2.0.0 OK id=" + committed.Id;
+        if (immediate != null)
         {
-            Reply("250 2.0.0 OK id=" + committed.Id);
-            return;
+            // The client is waiting on the next hop now, not idle: the forward's own timeouts bound this wait.
+            _deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            reply = ImmediateReply(committed.Id, await immediate.ForwardNowAsync(committed, forwarded).ConfigureAwait(false));
         }
-        // The client is waiting on the next hop now, not idle: the forward's own timeouts bound this wait.
-        _deadline.CancelAfter(Timeout.InfiniteTimeSpan);
-        ImmediateOutcome outcome = await immediate.ForwardNowAsync(committed, forwarded).ConfigureAwait(false);
-        Reply(ImmediateReply(committed.Id, outcome));
+        if (reply[0] == '2')
+        {
+            _context.Counters.MessageAccepted(committed.Size);
+        }
+        else
+        {
+            _context.Counters.MessageRejected();
+        }
+        Reply(reply);
     }
 
     /// <summary>At the end of a session: a message still being received is dropped and counted as rejected.</summary>
