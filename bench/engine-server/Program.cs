@@ -56,6 +56,10 @@ internal static class Program
             await stop.Task;
         }
         await server.StopAsync(CancellationToken.None);
+        RelayServerStatistics statistics = server.GetStatistics();
+        // For the scripts: the forwarding passes and outcomes of the run (proxy.sh reads them).
+        Console.Error.WriteLine(FormattableString.Invariant(
+            $"STATISTICS accepted={statistics.MessagesAccepted} forwarding_runs={statistics.ForwardingRuns} forwarded={statistics.Forwarded} deferred={statistics.ForwardDeferred} failed={statistics.ForwardFailed}"));
         return 0;
     }
 

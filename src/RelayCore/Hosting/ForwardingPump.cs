@@ -23,7 +23,13 @@ namespace RelayCore.Hosting;
 /// </remarks>
 internal sealed class ForwardingPump
 {
+    // What a requested pass must do, strongest wins: list the ready messages, or recover the spool first.
+    private const int NoPass = 0;
+    private const int ListingPass = 1;
+    private const int RecoveringPass = 2;
+
     private readonly Forward _forward;
+    private readonly Func<IEnumerable<RelayMessage>> _listReady;
     private readonly Action<ForwardResult> _onResult;
     private readonly Action<Exception> _onError;
     private readonly ConcurrentQueue<RelayMessage> _immediate = new ConcurrentQueue<RelayMessage>();
@@ -32,16 +38,18 @@ internal sealed class ForwardingPump
     private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
     private readonly object _workerLock = new object();
     private Task _worker = Task.CompletedTask;
-    private int _isPassRequested;
+    private int _requestedPass;
     private int _isWorking;
     private int _isStopping;
 
-    /// <param name="forward">Forwards the given messages (null: every ready message), reporting each settled message.</param>
+    /// <param name="forward">Forwards the given messages (null: recover the spool, then every ready message), reporting each settled message.</param>
+    /// <param name="listReady">Lists the ready messages, oldest first, for a pass without recovery.</param>
     /// <param name="onResult">Sees every result first (logging, counters); called on the worker, never concurrently.</param>
     /// <param name="onError">Sees a pass that threw instead of reporting results (bad configuration, a spool gone).</param>
-    internal ForwardingPump(Forward forward, Action<ForwardResult> onResult, Action<Exception> onError)
+    internal ForwardingPump(Forward forward, Func<IEnumerable<RelayMessage>> listReady, Action<ForwardResult> onResult, Action<Exception> onError)
     {
         _forward = forward;
+        _listReady = listReady;
         _onResult = onResult;
         _onError = onError;
     }
@@ -53,13 +61,27 @@ internal sealed class ForwardingPump
     internal event Action PassCompleted;
 
     /// <summary>Asks for a pass over every ready message; if one is running, exactly one more follows it.</summary>
-    internal void RequestPass()
+    /// <param name="recover">
+    /// Whether the pass first returns abandoned claims to ready (<see cref="SpoolDirectory.Recover()"/>): for
+    /// start, poll and manual passes, not for the frequent ones after each disconnect, which need only what is ready.
+    /// </param>
+    internal void RequestPass(bool recover)
     {
         if (Volatile.Read(ref _isStopping) != 0)
         {
             return;
         }
-        Interlocked.Exchange(ref _isPassRequested, 1);
+        int wanted = recover ? RecoveringPass : ListingPass;
+        int requested = Volatile.Read(ref _requestedPass);
+        while (requested < wanted)
+        {
+            int seen = Interlocked.CompareExchange(ref _requestedPass, wanted, requested);
+            if (seen == requested)
+            {
+                break;
+            }
+            requested = seen;
+        }
         Kick();
     }
 
@@ -144,7 +166,7 @@ internal sealed class ForwardingPump
         }
     }
 
-    private bool HasWork => Volatile.Read(ref _isPassRequested) != 0 || !_immediate.IsEmpty;
+    private bool HasWork => Volatile.Read(ref _requestedPass) != NoPass || !_immediate.IsEmpty;
 
     private void Kick()
     {
@@ -163,9 +185,10 @@ internal sealed class ForwardingPump
         {
             while (HasWork && !_cancel.IsCancellationRequested)
             {
-                if (Interlocked.Exchange(ref _isPassRequested, 0) != 0)
+                int pass = Interlocked.Exchange(ref _requestedPass, NoPass);
+                if (pass != NoPass)
                 {
-                    await RunAsync(null).ConfigureAwait(false);
+                    await RunAsync(pass == RecoveringPass ? null : _listReady()).ConfigureAwait(false);
                     PassCompleted?.Invoke();
                 }
                 await RunImmediateAsync().ConfigureAwait(false);

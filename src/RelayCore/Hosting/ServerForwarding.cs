@@ -17,6 +17,8 @@ namespace RelayCore.Hosting;
 /// </summary>
 internal sealed class ServerForwarding : IAsyncDisposable
 {
+    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
+
     private readonly RelayServerOptions _options;
     private readonly SpoolDirectory _spool;
     private readonly ServerCounters _counters;
@@ -42,7 +44,7 @@ internal sealed class ServerForwarding : IAsyncDisposable
         _counters = counters;
         _log = log;
         _agent = agent;
-        _pump = new ForwardingPump(forward, OnResult, OnPassError);
+        _pump = new ForwardingPump(forward, () => spool.Find(null, s_readyOnly), OnResult, OnPassError);
         _pump.PassCompleted += counters.ForwardingRunCompleted;
     }
 
@@ -54,7 +56,7 @@ internal sealed class ServerForwarding : IAsyncDisposable
         if (_options.ForwardOnStart)
         {
             _log(RelayLogLevel.Information, "forwarding the spool at start to " + _options.Forwarding.NextHop);
-            _pump.RequestPass();
+            _pump.RequestPass(recover: true);
         }
         if (_options.PollInterval > TimeSpan.Zero)
         {
@@ -63,14 +65,14 @@ internal sealed class ServerForwarding : IAsyncDisposable
     }
 
     /// <summary>A pass over every ready message now (or right after the running one).</summary>
-    internal void Trigger() => _pump.RequestPass();
+    internal void Trigger() => _pump.RequestPass(recover: true);
 
     /// <summary>A client that stored at least one message has gone: the proxy trigger.</summary>
     internal void OnSubmitterDisconnected()
     {
         if (_options.ForwardOnDisconnect)
         {
-            _pump.RequestPass();
+            _pump.RequestPass(recover: false);
         }
     }
 
@@ -149,7 +151,7 @@ internal sealed class ServerForwarding : IAsyncDisposable
             while (!_stop.IsCancellationRequested)
             {
                 await Task.Delay(_options.PollInterval, _stop.Token).ConfigureAwait(false);
-                _pump.RequestPass();
+                _pump.RequestPass(recover: true);
             }
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)

@@ -25,12 +25,12 @@ public sealed class ForwardingPumpTests
         var forwarder = new ScriptedForwarder();
         var pump = forwarder.CreatePump();
         forwarder.HoldNextCall();
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         await forwarder.WaitForCallsAsync(1);
 
         for (int i = 0; i < 10; i++)
         {
-            pump.RequestPass();
+            pump.RequestPass(recover: true);
         }
         forwarder.Release();
         await pump.IdleAsync().WaitAsync(s_deadline);
@@ -41,6 +41,40 @@ public sealed class ForwardingPumpTests
     }
 
     [Fact]
+    public async Task RequestPass_WithoutRecovery_ForwardsTheListedReadyMessages()
+    {
+        var forwarder = new ScriptedForwarder();
+        forwarder.ReadyIds.AddRange(new[] { "emailrelay.3.3.1", "emailrelay.3.3.2" });
+        var pump = forwarder.CreatePump();
+
+        pump.RequestPass(recover: false);
+        await forwarder.WaitForCallsAsync(1);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Equal(forwarder.ReadyIds, Assert.Single(forwarder.Calls));
+    }
+
+    [Fact]
+    public async Task RequestPass_RecoveringAndListingDuringARun_OneMorePassThatRecovers()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = forwarder.CreatePump();
+        forwarder.HoldNextCall();
+        pump.RequestPass(recover: false);
+        await forwarder.WaitForCallsAsync(1);
+
+        pump.RequestPass(recover: false);
+        pump.RequestPass(recover: true);
+        pump.RequestPass(recover: false);
+        forwarder.Release();
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Equal(2, forwarder.Calls.Count);
+        Assert.NotNull(forwarder.Calls[0]);
+        Assert.Null(forwarder.Calls[1]);
+    }
+
+    [Fact]
     public async Task RequestPass_WhenIdle_RunsOnePassAndReportsIt()
     {
         var forwarder = new ScriptedForwarder();
@@ -48,7 +82,7 @@ public sealed class ForwardingPumpTests
         int completed = 0;
         pump.PassCompleted += () => Interlocked.Increment(ref completed);
 
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         await forwarder.WaitForCallsAsync(1);
         await pump.IdleAsync().WaitAsync(s_deadline);
 
@@ -78,7 +112,7 @@ public sealed class ForwardingPumpTests
         RelayMessage message = Message("emailrelay.1.1.2");
         forwarder.ReadyIds.Add(message.Id);
         Task<ForwardResult> expected = pump.Expect(message.Id);
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         await pump.IdleAsync().WaitAsync(s_deadline);
 
         ForwardResult result = await pump.ForwardNowAsync(message, expected, s_deadline);
@@ -93,7 +127,7 @@ public sealed class ForwardingPumpTests
         var forwarder = new ScriptedForwarder();
         var pump = forwarder.CreatePump();
         forwarder.HoldNextCall();
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         await forwarder.WaitForCallsAsync(1);
         RelayMessage[] messages = Enumerable.Range(1, 20).Select(i => Message("emailrelay.2.2." + i)).ToArray();
 
@@ -137,7 +171,7 @@ public sealed class ForwardingPumpTests
 
         Assert.Null(await wait.WaitAsync(s_deadline));
         Assert.True(forwarder.SawCancellation);
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         Assert.Single(forwarder.Calls);
     }
 
@@ -148,10 +182,10 @@ public sealed class ForwardingPumpTests
         var errors = new ConcurrentQueue<Exception>();
         var pump = forwarder.CreatePump(errors.Enqueue);
 
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         await forwarder.WaitForCallsAsync(1);
         await pump.IdleAsync().WaitAsync(s_deadline);
-        pump.RequestPass();
+        pump.RequestPass(recover: true);
         await forwarder.WaitForCallsAsync(2);
         await pump.IdleAsync().WaitAsync(s_deadline);
 
@@ -190,7 +224,8 @@ public sealed class ForwardingPumpTests
         internal bool SawCancellation { get; private set; }
 
         internal ForwardingPump CreatePump(Action<Exception> onError = null) =>
-            new ForwardingPump(ForwardAsync, Reported.Enqueue, onError ?? (error => throw new Xunit.Sdk.XunitException("unexpected: " + error)));
+            new ForwardingPump(ForwardAsync, () => ReadyIds.Select(Message).ToList(), Reported.Enqueue,
+                onError ?? (error => throw new Xunit.Sdk.XunitException("unexpected: " + error)));
 
         internal void HoldNextCall() => _hold = _held = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
