@@ -44,18 +44,21 @@ need_tool "$SMTP_SOURCE"; need_tool "$SMTP_SINK"
 (( SESSIONS > 0 && SESSIONS <= 1000 )) || die "SESSIONS must be 1..1000"
 (( TIMEOUT > 0 && TIMEOUT <= 3600 )) || die "TIMEOUT must be 1..3600"
 
+# The store run's spool is kept until the end: deleting its files just before the proxy run would
+# slow the proxy run's file creation (see README.md, ext4's recently_deleted()).
+[[ -n ${WORKDIR:-} ]] && mkdir -p "$WORKDIR"
+store_root=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-proxy-store.XXXXXX") || die "cannot create a work folder"
+work=
+trap 'end_run; [[ $KEEP == 1 ]] || rm -rf "$store_root"' EXIT
+trap 'exit 130' INT TERM
 store_rate=-
 if (( STORE )); then
-    store_out=$(env "${store_env[@]}" MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
+    store_out=$(env "${store_env[@]}" WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
     store_line=$(grep '^RESULT' <<< "$store_out" | tail -n 1)
     [[ -n $store_line ]] || { echo "FAIL: the store-mode run printed no result" >&2; exit 1; }
     note "$store_line"
     for kv in $store_line; do [[ $kv == msgs_per_s=* ]] && store_rate=${kv#*=}; done
 fi
-
-work=
-trap end_run EXIT
-trap 'exit 130' INT TERM
 
 new_run proxy
 raise_nofile $((SESSIONS + 1024))
