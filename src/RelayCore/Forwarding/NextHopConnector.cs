@@ -391,7 +391,12 @@ internal sealed class NextHopConnector
             step = ConnectionStep.Tls;
         }
         (int? code, string text) = LastReply(transcript);
-        bool transient = code == null ? step != ConnectionStep.Tls : code.Value < 500;
+        if (code < 400)
+        {
+            // A positive reply (the 220 to STARTTLS, the 250 to EHLO) is not what failed.
+            (code, text) = (null, null);
+        }
+        bool transient = step != ConnectionStep.Tls && (code == null || code < 500);
         string what = step switch
         {
             ConnectionStep.Greeting => transcript.HasServerSpoken ? "greeted with a refusal" : "sent no greeting",
@@ -407,6 +412,7 @@ internal sealed class NextHopConnector
         else if (code == null && error is IOException or SocketException or SmtpProtocolException && step != ConnectionStep.Tls)
         {
             what = "dropped the connection (" + step + "): " + error.Message;
+            transient = true;
         }
         return new ForwardingConnectionException(
             "The next hop " + hopText + " " + what + (code != null && step != ConnectionStep.Tls ? ": " + code + " " + text : string.Empty) + ".",
