@@ -99,7 +99,8 @@ internal sealed class PopBeforeSmtp
             }
             await client.AuthenticateAsync(_credential, cancellationToken).ConfigureAwait(false);
             Log(prefix + "logged in as " + _credential.UserName + " with " + Method + " at " + Now());
-            count = await client.GetMessageCountAsync(cancellationToken).ConfigureAwait(false);
+            // MailKit sends STAT right after the login; its answer is the minimal handshake.
+            count = client.Count;
             Log(prefix + "STAT: " + count.ToString(CultureInfo.InvariantCulture) + " message(s)");
             await client.DisconnectAsync(true, cancellationToken).ConfigureAwait(false);
         }
@@ -112,7 +113,12 @@ internal sealed class PopBeforeSmtp
                 ConnectionStep.Pop, hopText, null, refused ? error.Message : null, !refused && !(error is SslHandshakeException), error);
         }
         Log(prefix + "QUIT at " + Now() + "; waiting " + _pop.Delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s before connecting to " + hopText);
-        await Task.Delay(_pop.Delay, cancellationToken).ConfigureAwait(false);
+        var waited = Stopwatch.StartNew();
+        // A timer may fire a tick early; the ISP's relay list is promised the whole delay.
+        while (waited.Elapsed < _pop.Delay)
+        {
+            await Task.Delay(_pop.Delay - waited.Elapsed + TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+        }
         Log(prefix + "delay over at " + Now() + "; connecting to " + hopText);
         if (trace != null)
         {
