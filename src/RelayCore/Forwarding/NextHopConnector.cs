@@ -104,7 +104,14 @@ internal sealed class NextHopConnector
             Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds),
             LocalDomain = string.IsNullOrEmpty(_options.HeloDomain) ? Dns.GetHostName() : _options.HeloDomain,
         };
-        client.ServerCertificateValidationCallback = _certificates.CreateCallback(info => client.ServerCertificate = info);
+        client.ServerCertificateValidationCallback = _certificates.CreateCallback(info =>
+        {
+            client.ServerCertificate = info;
+            if (trace != null)
+            {
+                trace.Certificate = info;
+            }
+        });
         if (_certificates.ClientCertificate != null)
         {
             client.ClientCertificates = new X509CertificateCollection { _certificates.ClientCertificate };
@@ -117,7 +124,7 @@ internal sealed class NextHopConnector
                 await AuthenticateAsync(client, account, trace, cancellationToken).ConfigureAwait(false);
             }
             transcript.IsRecording = false;
-            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.SslProtocol + " " + client.SslCipherAlgorithm : ", no TLS") +
+            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.TlsProtocol + " " + client.TlsCipher : ", no TLS") +
                 (client.AuthenticatedAs != null ? ", authenticated as " + client.AuthenticatedAs + " with " + client.AuthenticationMechanism : string.Empty));
             return client;
         }
@@ -152,6 +159,7 @@ internal sealed class NextHopConnector
             if (trace != null)
             {
                 trace.ConnectElapsed = clock.Elapsed;
+                trace.ConnectedAt = client.Transcript.Elapsed;
                 trace.ConnectDetail = "from " + socket.LocalEndPoint + " to " + socket.RemoteEndPoint;
             }
         }
@@ -205,6 +213,7 @@ internal sealed class NextHopConnector
             if (trace != null)
             {
                 trace.SocksElapsed = clock.Elapsed;
+                trace.ConnectedAt = trace.Transcript.Elapsed;
                 trace.ConnectDetail = "through " + (_options.SocksProtocol == SocksProtocol.Socks5 ? "SOCKS 5" : "SOCKS 4a") + " proxy " + hop.SocksHost + ":" + hop.SocksPort;
             }
             return stream;
@@ -441,12 +450,7 @@ internal sealed class NextHopConnector
         {
             return (null, null);
         }
-        string text = lines[lines.Count - 1].Text;
-        if (text.Length >= 3 && int.TryParse(text.Substring(0, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code))
-        {
-            return (code, text.Length > 4 ? text.Substring(4) : string.Empty);
-        }
-        return (null, text);
+        return ProtocolTranscript.ParseReply(lines[lines.Count - 1].Text);
     }
 
     private void Log(RelayLogLevel level, string text)
