@@ -125,6 +125,31 @@ public sealed class ConnectPathTests
         Assert.Null(error.ReplyCode);
     }
 
+    [Fact]
+    public async Task Connect_GreetingRefused_FailsAtGreetingWithTheReplyNotTransient()
+    {
+        using var context = new ForwardingTestContext();
+        context.Options.Tls = ClientTlsMode.None;
+        await using var peer = ScriptedPeer.Start("554 5.3.2 not accepting mail");
+
+        var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() => new NextHopConnector(context.Options).ConnectAsync(peer.Address, null, context.Token));
+
+        Assert.Equal((ConnectionStep.Greeting, (int?)554, false), (error.Step, error.ReplyCode, error.IsTransient));
+        Assert.Contains("not accepting mail", error.ReplyText);
+    }
+
+    [Fact]
+    public async Task Connect_EhloAndHeloRefused_FailsAtEhlo()
+    {
+        using var context = new ForwardingTestContext();
+        context.Options.Tls = ClientTlsMode.None;
+        await using var peer = ScriptedPeer.Start("220 scripted.test ESMTP", "421 4.3.2 try later", "421 4.3.2 try later");
+
+        var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() => new NextHopConnector(context.Options).ConnectAsync(peer.Address, null, context.Token));
+
+        Assert.Equal((ConnectionStep.Ehlo, (int?)421, true), (error.Step, error.ReplyCode, error.IsTransient));
+    }
+
     private static async Task FillBacklogAsync(IPEndPoint endPoint, List<Socket> fillers)
     {
         for (int i = 0; i < 16; i++)
@@ -141,5 +166,48 @@ public sealed class ConnectPathTests
             }
         }
         throw new InvalidOperationException("The listener's accept queue never filled: cannot make a connect that hangs.");
+    }
+
+    /// <summary>A listener that answers one connection with fixed replies: the greeting, then one reply per line received.</summary>
+    private sealed class ScriptedPeer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener;
+        private readonly Task _session;
+
+        private ScriptedPeer(TcpListener listener, Task session)
+        {
+            _listener = listener;
+            _session = session;
+        }
+
+        internal NextHopAddress Address => NextHopAddress.Parse("127.0.0.1:" + ((IPEndPoint)_listener.LocalEndpoint).Port);
+
+        internal static ScriptedPeer Start(params string[] replies)
+        {
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return new ScriptedPeer(listener, AnswerAsync(listener, replies));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _listener.Stop();
+            await _session.WaitAsync(TimeSpan.FromSeconds(15));
+        }
+
+        private static async Task AnswerAsync(TcpListener listener, string[] replies)
+        {
+            using TcpClient client = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(15));
+            using var reader = new System.IO.StreamReader(client.GetStream());
+            using var writer = new System.IO.StreamWriter(client.GetStream()) { NewLine = "\r\n", AutoFlush = true };
+            foreach (string reply in replies)
+            {
+                await writer.WriteLineAsync(reply);
+                if (await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(15)) == null)
+                {
+                    return;
+                }
+            }
+        }
     }
 }
