@@ -3,6 +3,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -148,7 +149,7 @@ internal sealed class NextHopConnector
         };
         Socket socket = null;
         Stream proxied = null;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         if (hop.UsesSocks)
         {
             proxied = await ConnectThroughSocksAsync(hop, trace, cancellationToken).ConfigureAwait(false);
@@ -175,11 +176,16 @@ internal sealed class NextHopConnector
                 await client.ConnectAsync(proxied, tlsName, hop.Port, secure, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception error) when (IsSessionFailure(error, cancellationToken))
+        catch (Exception error)
         {
+            // Until MailKit holds the connection, it is ours to close, whatever went wrong (cancellation too).
             socket?.Dispose();
             proxied?.Dispose();
-            throw SessionFailure(client, hopText, error);
+            if (IsSessionFailure(error, cancellationToken))
+            {
+                throw SessionFailure(client, hopText, error);
+            }
+            throw;
         }
         if (_options.Tls == ClientTlsMode.None || (_options.Tls == ClientTlsMode.StartTlsWhenOffered && !client.IsSecure))
         {
@@ -198,7 +204,7 @@ internal sealed class NextHopConnector
         {
             proxy.LocalEndPoint = new IPEndPoint(_options.LocalAddress, 0);
         }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ConnectTimeout);
         try
@@ -321,7 +327,7 @@ internal sealed class NextHopConnector
         }
         string mechanism = ChooseMechanism(client, account, hopText);
         SaslMechanism sasl = account.CreateMechanism(mechanism);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         try
         {
             await client.AuthenticateAsync(sasl, cancellationToken).ConfigureAwait(false);

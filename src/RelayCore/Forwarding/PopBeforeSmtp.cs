@@ -81,9 +81,10 @@ internal sealed class PopBeforeSmtp
         using var client = new Pop3Client(transcript) { Timeout = (int)_options.ResponseTimeout.TotalMilliseconds };
         client.ServerCertificateValidationCallback = _certificates.CreateCallback(_ => { });
         int count;
+        Socket socket = null;
         try
         {
-            Socket socket = await _connector.ConnectSocketAsync(_pop.Server.Host, _pop.Server.Port, hopText, ConnectionStep.Pop, cancellationToken).ConfigureAwait(false);
+            socket = await _connector.ConnectSocketAsync(_pop.Server.Host, _pop.Server.Port, hopText, ConnectionStep.Pop, cancellationToken).ConfigureAwait(false);
             await client.ConnectAsync(socket, _pop.Server.Host, _pop.Server.Port, SecureOptions(_pop.Tls), cancellationToken).ConfigureAwait(false);
             // Exactly the method chosen: no SASL, and APOP only when asked for.
             client.AuthenticationMechanisms.Clear();
@@ -104,8 +105,14 @@ internal sealed class PopBeforeSmtp
             Log(prefix + "STAT: " + count.ToString(CultureInfo.InvariantCulture) + " message(s)");
             await client.DisconnectAsync(true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception error) when (IsPopFailure(error, cancellationToken))
+        catch (Exception error)
         {
+            // Until MailKit holds the connection, it is ours to close, whatever went wrong (cancellation too).
+            socket?.Dispose();
+            if (!IsPopFailure(error, cancellationToken))
+            {
+                throw;
+            }
             bool refused = error is AuthenticationException || error is Pop3CommandException;
             string reason = error is OperationCanceledException ? "no answer within " + _options.ResponseTimeout.TotalSeconds + " s" : error.Message;
             throw new ForwardingConnectionException(
