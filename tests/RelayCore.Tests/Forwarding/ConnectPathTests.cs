@@ -58,6 +58,40 @@ public sealed class ConnectPathTests
     }
 
     [Fact]
+    public async Task Connect_HeloDomainSet_HopSeesItInEhlo()
+    {
+        if (!AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory);
+        context.Options.Tls = ClientTlsMode.None;
+        context.Options.HeloDomain = "relay.example.org";
+
+        using RelaySmtpClient client = await new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token);
+
+        Assert.Equal("relay.example.org", Assert.Single(hop.Events("ehlo")).GetProperty("hostname").GetString());
+    }
+
+    [Fact]
+    public async Task Connect_SocksProxyThatNeverAnswers_FailsAtSocksAfterConnectTimeout()
+    {
+        using var context = new ForwardingTestContext();
+        using var proxy = new TcpListener(IPAddress.Loopback, 0);
+        proxy.Start();
+        context.Options.ConnectTimeout = TimeSpan.FromSeconds(1);
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() =>
+            new NextHopConnector(context.Options).ConnectAsync(NextHopAddress.Parse("smtp.example.net:25@127.0.0.1:" + ((IPEndPoint)proxy.LocalEndpoint).Port), null, context.Token));
+
+        Assert.Equal(ConnectionStep.Socks, error.Step);
+        Assert.True(error.IsTransient);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(8));
+    }
+
+    [Fact]
     public async Task Connect_ListenerThatNeverGreets_FailsAtGreetingAfterResponseTimeout()
     {
         using var context = new ForwardingTestContext();

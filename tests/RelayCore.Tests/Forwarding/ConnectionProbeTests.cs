@@ -129,6 +129,31 @@ public sealed class ConnectionProbeTests
         Assert.Contains(result.Steps, s => s.Step == ConnectionStep.Tls && s.Outcome == ConnectionProbeOutcome.Skipped);
     }
 
+    [Fact]
+    public async Task Probe_PopLoginRefused_StopsAtPopWithoutConnectingToSmtp()
+    {
+        if (!DovecotPop3.IsAvailable(_output) || !AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using DovecotPop3 dovecot = await DovecotPop3.StartAsync(context.Directory, new[] { "alice:s3cret" });
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory);
+        context.Options.NextHop = hop.Address;
+        context.Options.PopBeforeSmtp = new PopBeforeSmtpOptions
+        {
+            Server = NextHopAddress.Parse("127.0.0.1:" + dovecot.Port),
+            Credential = new NetworkCredential("alice", "wrong"),
+        };
+
+        ConnectionProbeResult result = await ConnectionProbe.RunAsync(context.Options, null, context.Token);
+
+        Assert.Equal(ConnectionStep.Pop, result.FailedStep);
+        Assert.Equal(new[] { "Pop Failed" }, result.Steps.Select(s => s.Step + " " + s.Outcome));
+        Assert.Contains("POP C: PASS ********", result.Transcript);
+        Assert.Empty(hop.Events("connect"));
+    }
+
     private async Task WithTlsHopAsync(System.Func<ForwardingTestContext, AuthNextHop, Task> test)
     {
         if (!AuthNextHop.IsAvailable(_output))
