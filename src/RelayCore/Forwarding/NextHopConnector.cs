@@ -230,13 +230,14 @@ internal sealed class NextHopConnector
                 "The SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + " did not connect to " + hop.Host + ":" + hop.Port + ": " + error.Message,
                 ConnectionStep.Socks, hopText, null, null, true, error);
         }
-        catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is TimeoutException || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // MailKit times the TCP connection and the SOCKS handshake as one, so a timeout is the proxy path's.
             throw new ForwardingConnectionException(
-                "No connection through the SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + " within " + _options.ConnectTimeout.TotalSeconds + " s.",
+                "No connection through the SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + " within " + _options.ConnectTimeout.TotalSeconds + " s (connect timeout).",
                 ConnectionStep.Socks, hopText, null, null, true, error);
         }
-        catch (Exception error) when (error is SocketException || error is IOException || error is TimeoutException)
+        catch (Exception error) when (error is SocketException || error is IOException)
         {
             throw new ForwardingConnectionException(
                 "Cannot connect to the SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + ": " + error.Message,
