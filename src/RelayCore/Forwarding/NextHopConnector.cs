@@ -105,7 +105,7 @@ internal sealed class NextHopConnector
             Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds),
             LocalDomain = string.IsNullOrEmpty(_options.HeloDomain) ? Dns.GetHostName() : _options.HeloDomain,
         };
-        client.ServerCertificateValidationCallback = _certificates.CreateCallback(info =>
+        client.ServerCertificateValidationCallback = _certificates.CreateCallback(TlsName(hop), info =>
         {
             client.ServerCertificate = info;
             if (trace != null)
@@ -139,7 +139,7 @@ internal sealed class NextHopConnector
     private async Task OpenAsync(RelaySmtpClient client, NextHopAddress hop, ConnectionTrace trace, CancellationToken cancellationToken)
     {
         string hopText = hop.ToString();
-        string tlsName = string.IsNullOrEmpty(_options.TlsServerName) ? hop.Host : _options.TlsServerName;
+        string tlsName = TlsName(hop);
         SecureSocketOptions secure = _options.Tls switch
         {
             ClientTlsMode.None => SecureSocketOptions.None,
@@ -193,6 +193,9 @@ internal sealed class NextHopConnector
                 "forward " + hopText + ": no TLS (" + (_options.Tls == ClientTlsMode.None ? "turned off" : "STARTTLS not offered") + ")");
         }
     }
+
+    /// <summary>The name sent as SNI and checked against the certificate.</summary>
+    private string TlsName(NextHopAddress hop) => string.IsNullOrEmpty(_options.TlsServerName) ? hop.Host : _options.TlsServerName;
 
     private async Task<Stream> ConnectThroughSocksAsync(NextHopAddress hop, ConnectionTrace trace, CancellationToken cancellationToken)
     {

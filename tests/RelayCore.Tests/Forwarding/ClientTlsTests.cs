@@ -86,7 +86,7 @@ public sealed class ClientTlsTests
             var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() => new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token));
 
             Assert.Equal(ConnectionStep.Tls, error.Step);
-            Assert.Contains("names do not include", error.Message);
+            Assert.Contains("names do not include 'other.test'", error.Message);
         });
     }
 
