@@ -58,7 +58,7 @@ internal sealed class SmtpNextHop : IAsyncDisposable
     /// </summary>
     internal static async Task<SmtpNextHop> StartAsync(ITestOutputHelper output, params string[] options)
     {
-        if (!Peer.IsAvailable(Python, output) || !await HasAiosmtpdAsync(output))
+        if (!Peer.IsAvailable(Python, output) || !await HasPythonModuleAsync("aiosmtpd", "python3-aiosmtpd", output))
         {
             return null;
         }
@@ -70,7 +70,7 @@ internal sealed class SmtpNextHop : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(ScriptPath());
+        start.ArgumentList.Add(ScriptPath("smtp_next_hop.py"));
         start.ArgumentList.Add("--record");
         start.ArgumentList.Add(record);
         foreach (string option in options)
@@ -156,21 +156,29 @@ internal sealed class SmtpNextHop : IAsyncDisposable
         return File.Exists(log) ? File.ReadAllLines(log).ToList() : new List<string>();
     }
 
-    private static async Task<bool> HasAiosmtpdAsync(ITestOutputHelper output)
+    /// <summary>
+    /// Whether the system Python has a module (from a Debian package); missing, the test fails under
+    /// RELAY_REQUIRE_PEERS=1 and otherwise says so loudly and should return.
+    /// </summary>
+    internal static async Task<bool> HasPythonModuleAsync(string module, string package, ITestOutputHelper output)
     {
-        (int exitCode, string _) = await Peer.RunAsync(Python, "-c", "import aiosmtpd");
+        (int exitCode, string _) = await Peer.RunAsync(Python, "-c", "import " + module);
         if (exitCode == 0)
         {
             return true;
         }
-        string message = "PEER MISSING: Python's aiosmtpd (python3-aiosmtpd) is not installed; this forwarding test did not run.";
+        string message = "PEER MISSING: Python's " + module + " (" + package + ") is not installed; this forwarding test did not run.";
         Xunit.Assert.True(Environment.GetEnvironmentVariable("RELAY_REQUIRE_PEERS") != "1", message + " (RELAY_REQUIRE_PEERS=1)");
         output.WriteLine(message);
         return false;
     }
 
-    private static string ScriptPath([CallerFilePath] string sourceFile = "") =>
-        Path.Combine(Path.GetDirectoryName(sourceFile), "smtp_next_hop.py");
+    /// <summary>Runs one of the Python scripts beside this file.</summary>
+    internal static Task<(int ExitCode, string Output)> RunScriptAsync(string script, params string[] arguments) =>
+        Peer.RunAsync(Python, new[] { ScriptPath(script) }.Concat(arguments).ToArray());
+
+    private static string ScriptPath(string script, [CallerFilePath] string sourceFile = "") =>
+        Path.Combine(Path.GetDirectoryName(sourceFile), script);
 
     /// <summary>One message as the next hop received it.</summary>
     internal sealed class ReceivedMessage
@@ -185,7 +193,12 @@ internal sealed class SmtpNextHop : IAsyncDisposable
 
         internal bool Pipelined { get; private init; }
 
+        internal bool Chunked { get; private init; }
+
         internal byte[] Data { get; private init; }
+
+        /// <summary>"pass" or "fail" when the next hop verified DKIM (<c>--dkim-txt</c>); null otherwise.</summary>
+        internal string Dkim { get; private init; }
 
         internal static ReceivedMessage Read(string jsonPath)
         {
@@ -198,7 +211,9 @@ internal sealed class SmtpNextHop : IAsyncDisposable
                 MailOptions = root.GetProperty("mail_options").EnumerateArray().Select(option => option.GetString()).ToList(),
                 Connection = root.GetProperty("connection").GetInt32(),
                 Pipelined = root.GetProperty("pipelined").GetBoolean(),
+                Chunked = root.GetProperty("chunked").GetBoolean(),
                 Data = File.ReadAllBytes(Path.ChangeExtension(jsonPath, ".eml")),
+                Dkim = root.GetProperty("dkim").ValueKind == JsonValueKind.Null ? null : root.GetProperty("dkim").GetString(),
             };
         }
     }

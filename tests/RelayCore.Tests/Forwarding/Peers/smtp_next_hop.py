@@ -24,6 +24,7 @@ def parse_arguments():
     parser.add_argument("--record", required=True, help="directory for the received messages")
     parser.add_argument("--lifetime", type=float, default=300.0, help="seconds before exiting anyway")
     parser.add_argument("--pipelining", action="store_true", help="offer PIPELINING")
+    parser.add_argument("--chunking", action="store_true", help="offer CHUNKING (RFC 3030 BDAT)")
     parser.add_argument("--no-8bitmime", action="store_true", help="do not offer 8BITMIME")
     parser.add_argument("--no-smtputf8", action="store_true", help="do not offer SMTPUTF8")
     parser.add_argument("--mail-reply", help="answer every MAIL FROM with this reply, e.g. '451 4.3.0 busy'")
@@ -31,6 +32,7 @@ def parse_arguments():
     parser.add_argument("--reject-rcpt", action="append", default=[], help="the recipient --rcpt-reply is for")
     parser.add_argument("--data-reply", help="answer the end of DATA with this reply")
     parser.add_argument("--drop-in-data", action="store_true", help="close the connection after the first line of DATA")
+    parser.add_argument("--dkim-txt", help="a file holding the DKIM key record: verify every message against it")
     parser.add_argument("--stall-data", action="store_true", help="never answer the DATA command")
     return parser.parse_args()
 
@@ -53,6 +55,8 @@ class Recorder:
             responses = [line for line in responses if line[4:] != "8BITMIME"]
         if self.args.pipelining:
             responses.insert(len(responses) - 1, "250-PIPELINING")
+        if self.args.chunking:
+            responses.insert(len(responses) - 1, "250-CHUNKING")
         return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
@@ -83,12 +87,24 @@ class Recorder:
             "mail_options": envelope.mail_options,
             "connection": server.connection_number,
             "pipelined": server.pipelined,
+            "chunked": server.chunked,
+            "dkim": self.verify_dkim(envelope.original_content),
         }
         with open(stem + ".json.tmp", "w", encoding="utf-8") as envelope_file:
             json.dump(meta, envelope_file)
         # The .json appears last: a reader that sees it sees the whole message.
         os.rename(stem + ".json.tmp", stem + ".json")
         return "250 OK queued as %d" % self.count
+
+
+    def verify_dkim(self, content):
+        """"pass" or "fail" against the --dkim-txt key record (no DNS); None without one."""
+        if not self.args.dkim_txt:
+            return None
+        import dkim
+        with open(self.args.dkim_txt, "rb") as record:
+            txt = record.read().strip()
+        return "pass" if dkim.verify(content, dnsfunc=lambda name, timeout=5: txt) else "fail"
 
 
 class NextHopSmtp(SMTP):
@@ -99,6 +115,8 @@ class NextHopSmtp(SMTP):
         self.recorder = recorder
         self.connection_number = 0
         self.pipelined = False
+        self.chunked = False
+        self.chunks = []
 
     def connection_made(self, transport):
         super().connection_made(transport)
@@ -109,7 +127,33 @@ class NextHopSmtp(SMTP):
     async def smtp_MAIL(self, arg):
         # Commands already buffered behind MAIL were sent without waiting for its reply.
         self.pipelined = len(self._reader._buffer) > 0
+        self.chunked = False
         await super().smtp_MAIL(arg)
+
+    async def smtp_BDAT(self, arg):
+        """RFC 3030 BDAT, which aiosmtpd lacks: the chunk is exactly <size> octets, no dot-stuffing."""
+        if not self.recorder.args.chunking:
+            await self.push('500 Error: command "BDAT" not recognized')
+            return
+        words = (arg or "").split()
+        if not words or not words[0].isdigit() or len(words) > 2 or (len(words) == 2 and words[1].upper() != "LAST"):
+            await self.push("501 Syntax: BDAT <size> [LAST]")
+            return
+        chunk = await self._reader.readexactly(int(words[0]))
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        self.chunks.append(chunk)
+        if len(words) == 1:
+            await self.push("250 2.0.0 %d octets received" % len(chunk))
+            return
+        self.chunked = True
+        self.envelope.original_content = b"".join(self.chunks)
+        self.envelope.content = self.envelope.original_content
+        self.chunks = []
+        status = await self._call_handler_hook("DATA")
+        self._set_post_data_state()
+        await self.push(status)
 
     async def smtp_QUIT(self, arg):
         self.recorder.log_connection("quit %d" % self.connection_number)
