@@ -84,7 +84,7 @@ public sealed class RelayServerOptions
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How spooled mail is forwarded to the next hop; null to store only (E-MailRelay's --as-server).</summary>
-    /// <remarks>Forwarding happens only when a trigger below fires, or when RelayServer.TriggerForwarding is called.</remarks>
+    /// <remarks>Forwarding happens only when a trigger below fires, or when <see cref="RelayServer.TriggerForwarding"/> is called.</remarks>
     public ForwardingOptions Forwarding { get; set; }
 
     /// <summary>Whether to forward every ready message once at start-up (E-MailRelay's --forward).</summary>
