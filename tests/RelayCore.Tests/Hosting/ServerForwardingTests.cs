@@ -40,6 +40,7 @@ public sealed class ServerForwardingTests
         { "poll-without-forwarding", "PollInterval needs Forwarding" },
         { "negative-poll", "PollInterval must be zero" },
         { "no-next-hop", "Forwarding needs a next hop" },
+        { "zero-connections", "The forwarding options are not valid" },
     };
 
     [Theory]
@@ -53,6 +54,7 @@ public sealed class ServerForwardingTests
             "immediate-without-forwarding" => o => o.ForwardImmediately = true,
             "poll-without-forwarding" => o => o.PollInterval = TimeSpan.FromSeconds(1),
             "negative-poll" => o => { o.Forwarding = new ForwardingOptions { NextHop = DeadAddress() }; o.PollInterval = TimeSpan.FromSeconds(-1); },
+            "zero-connections" => o => o.Forwarding = new ForwardingOptions { NextHop = DeadAddress(), MaxConnections = 0 },
             _ => o => o.Forwarding = new ForwardingOptions(),
         };
 
