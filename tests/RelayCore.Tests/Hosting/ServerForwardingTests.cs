@@ -79,6 +79,8 @@ public sealed class ServerForwardingTests
         AssertEachArrivedOnce(rig.Hop, Prefilled(5));
         Assert.Empty(rig.Server.AllSpoolFiles());
         Assert.Equal(prefilled.Sum(m => m.Size), rig.Server.Server.GetStatistics().BytesForwarded);
+        Assert.All(prefilled, m => Assert.Contains(rig.Server.LogLines, line =>
+            line.StartsWith("Information: forwarded: " + m.Id + " to " + rig.Hop.Address + ": 250 ", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -270,6 +272,7 @@ public sealed class ServerForwardingTests
         Assert.Contains(dead.ToString(), statistics.LastForwardError);
         Assert.NotNull(statistics.LastForwardTime);
         Assert.True(server.Server.IsRunning);
+        Assert.Equal(3, server.LogLines.Count(line => line.StartsWith("Warning: forwarding deferred (left ready): ", StringComparison.Ordinal)));
     }
 
     [Fact]
