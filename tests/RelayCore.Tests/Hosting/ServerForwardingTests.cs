@@ -308,6 +308,33 @@ public sealed class ServerForwardingTests
         Assert.Equal(3, rig.Hop.Messages().Count);
     }
 
+    [Fact]
+    public async Task StopAsync_DuringAnImmediateForward_ClientIsNotTold250AndNothingStaysSpooled()
+    {
+        await using Rig rig = await StartAsync(o =>
+        {
+            o.ForwardImmediately = true;
+            o.ShutdownGracePeriod = TimeSpan.FromMilliseconds(300);
+        }, null, "--stall-data");
+        if (rig == null)
+        {
+            return;
+        }
+        using var cancel = new CancellationTokenSource(TestServer.Deadline);
+        using SmtpClient client = await ConnectMailKitAsync(rig.Server, cancel.Token);
+        Task<string> sending = client.SendAsync(NewMessage("interrupted"), cancel.Token);
+        await TestServer.WaitUntilAsync(() => rig.Hop.Stalls == 1, "the next hop stalling the DATA");
+
+        await rig.Server.Server.StopAsync(cancel.Token);
+        Exception refusal = await Record.ExceptionAsync(() => sending);
+
+        Assert.NotNull(refusal);
+        Assert.False(refusal is SmtpCommandException command && (int)command.StatusCode < 400, refusal.Message);
+        Assert.Empty(rig.Server.AllSpoolFiles());
+        Assert.Empty(rig.Hop.Messages());
+        Assert.Contains(rig.Server.LogLines, line => line.StartsWith("Warning: removed emailrelay.", StringComparison.Ordinal) && line.EndsWith("keeps responsibility for it", StringComparison.Ordinal));
+    }
+
     private static RelayServerOptions Forward(RelayServerOptions options, NextHopAddress nextHop)
     {
         options.Forwarding = new ForwardingOptions
