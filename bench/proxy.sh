@@ -92,12 +92,15 @@ read -r peak method < <(peak_end "$PID")
 cpu1=$(cpu_ticks "$PID")
 delivered=$(( $(sink_count "$work/sink.out") - before ))
 left=$(count_files "$SPOOL" 'emailrelay.*.envelope*')
+# The engine prints its counters when it stops: how many forwarding passes the disconnects coalesced into.
+stop_pid "$SERVER_PID"; SERVER_PID=
+runs=$(sed -n 's/^STATISTICS .*forwarding_runs=\([0-9]*\).*/\1/p' "$work/server.log" | tail -n 1)
 
 s=$(secs "$t0" "$t1")
 proxy_rate=$(rate "$delivered" "$s")
 ratio=$(awk -v a="$proxy_rate" -v b="$store_rate" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
 echo "RESULT proxy messages=$MESSAGES sessions=$SESSIONS size=$SIZE connections=$CONNECTIONS secs=$s" \
-    "msgs_per_s=$proxy_rate delivered=$delivered accept_secs=$(secs "$t0" "$t_sent") spool_left=$left source_rc=$rc" \
+    "msgs_per_s=$proxy_rate delivered=$delivered accept_secs=$(secs "$t0" "$t_sent") spool_left=$left forwarding_runs=${runs:--} source_rc=$rc" \
     "store_msgs_per_s=$store_rate proxy_vs_store=$ratio peak_rss_kib=$peak peak_method=$method server_cpu_s=$(ticks_to_secs $((cpu1 - cpu0)))"
 if (( rc != 0 || delivered != MESSAGES )); then
     echo "FAIL: sent $MESSAGES, delivered $delivered, smtp-source exit $rc: $(tail -c 300 "$work/source.out" | tr '\n' ' ')" >&2
