@@ -7,8 +7,8 @@
 # beside the store-mode rate (store.sh: the same load into a store-only server)
 # measured in the same run. Acceptance: proxy >= 50% of store mode.
 #
-#   ./proxy.sh                    # the engine (bench/engine-server, dotnet build -c Release bench/engine-server)
-#   HOST=1 ./proxy.sh             # the relay host (Start-RelayServer -ForwardTo ... -ForwardOnDisconnect)
+#   ./proxy.sh                    # the relay host (Start-RelayServer -ForwardTo ... -ForwardOnDisconnect)
+#   ENGINE=1 ./proxy.sh           # the engine alone (bench/engine-server: --forward-to ... --forward-on-disconnect)
 #
 # Variables (defaults in brackets):
 #   MESSAGES [10000]  SESSIONS [64]  SIZE [1024]  WARMUP [200]  TIMEOUT [300]
@@ -29,14 +29,12 @@ WARMUP=${WARMUP:-200}
 TIMEOUT=${TIMEOUT:-300}
 CONNECTIONS=${CONNECTIONS:-4}
 STORE=${STORE:-1}
-HOST=${HOST:-0}
 KEEP=${KEEP:-0}
-if (( HOST )); then
-    PROXY_CMD=${PROXY_CMD:-"$RELAY_BIN Start-RelayServer -Port {PORT} -SpoolPath {SPOOL} -MaxConnections 20000 -ForwardTo 127.0.0.1:{SINK_PORT} -ForwardOnDisconnect -ThrottleLimit $CONNECTIONS -Wait"}
-    store_env=(ENGINE=0)
+# store.sh reads ENGINE too, so both rates come from the same server.
+if (( ${ENGINE:-0} )); then
+    PROXY_CMD=${PROXY_CMD:-"$RELAY_ENGINE_CMD --forward-to 127.0.0.1:{SINK_PORT} --forward-on-disconnect --connections $CONNECTIONS"}
 else
-    PROXY_CMD=${PROXY_CMD:-"$BENCH_DIR/engine-server/bin/Release/net10.0/EngineServer {PORT} {SPOOL} --forward-to 127.0.0.1:{SINK_PORT} --forward-on-disconnect --connections $CONNECTIONS"}
-    store_env=(ENGINE=1)
+    PROXY_CMD=${PROXY_CMD:-"$RELAY_BIN Start-RelayServer -Port {PORT} -SpoolPath {SPOOL} -MaxConnections 20000 -ForwardTo 127.0.0.1:{SINK_PORT} -ForwardOnDisconnect -ThrottleLimit $CONNECTIONS -Wait"}
 fi
 
 need_tool "$SMTP_SOURCE"; need_tool "$SMTP_SINK"
@@ -53,7 +51,7 @@ trap 'end_run; [[ $KEEP == 1 ]] || rm -rf "$store_root"' EXIT
 trap 'exit 130' INT TERM
 store_rate=-
 if (( STORE )); then
-    store_out=$(env "${store_env[@]}" WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
+    store_out=$(env WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
     store_line=$(grep '^RESULT' <<< "$store_out" | tail -n 1)
     [[ -n $store_line ]] || { echo "FAIL: the store-mode run printed no result" >&2; exit 1; }
     note "$store_line"
@@ -93,6 +91,7 @@ cpu1=$(cpu_ticks "$PID")
 delivered=$(( $(sink_count "$work/sink.out") - before ))
 left=$(count_files "$SPOOL" 'emailrelay.*.envelope*')
 # The engine prints its counters when it stops: how many forwarding passes the disconnects coalesced into.
+# (The relay host does not: "-".)
 stop_pid "$SERVER_PID"; SERVER_PID=
 runs=$(sed -n 's/^STATISTICS .*forwarding_runs=\([0-9]*\).*/\1/p' "$work/server.log" | tail -n 1)
 
