@@ -3,7 +3,6 @@
 
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
@@ -28,8 +27,6 @@ namespace RelayCore.Forwarding;
 /// </remarks>
 public sealed class ForwardingAgent : IAsyncDisposable
 {
-    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
-
     private readonly ForwardingOptions _options;
     private readonly Func<NextHopAddress, string, CancellationToken, Task<RelaySmtpClient>> _connect;
     private readonly IdleConnectionPool _idle;
@@ -86,14 +83,8 @@ public sealed class ForwardingAgent : IAsyncDisposable
             throw new ObjectDisposedException(nameof(ForwardingAgent));
         }
         cancellationToken.ThrowIfCancellationRequested();
-        if (messages == null)
-        {
-            spool.Recover();
-            messages = spool.Find(null, s_readyOnly);
-        }
         var run = new ForwardingRun(_options, _connect, _idle, spool, onResult, cancellationToken);
-        run.Plan(messages);
-        await Task.WhenAll(Enumerable.Range(0, _options.MaxConnections).Select(_ => Task.Run(run.WorkAsync, CancellationToken.None))).ConfigureAwait(false);
+        await run.RunAsync(messages, _options.MaxConnections).ConfigureAwait(false);
         return run.Summary;
     }
 
