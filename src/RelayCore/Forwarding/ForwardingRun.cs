@@ -274,13 +274,14 @@ internal sealed class ForwardingRun
         {
             client = await _connect(route.Hop, route.AccountSelector, _cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _connections);
-            client.Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds);
             Log(RelayLogLevel.Information, "connected to " + route);
             return client;
         }
         catch (Exception error) when (!_cancellationToken.IsCancellationRequested && !(error is OutOfMemoryException))
         {
-            DeferRoute(route, first, "cannot connect to " + route.Hop + ": " + error.Message);
+            // A refusal at connect time (greeting, EHLO, AUTH) keeps the mail too: E-MailRelay fails
+            // messages only on a refusal of the messages themselves.
+            DeferRoute(route, first, "cannot connect to " + route.Hop + ": " + error.Message, TimeSpan.Zero, (error as ForwardingConnectionException)?.ReplyCode);
             return null;
         }
     }
@@ -367,7 +368,7 @@ internal sealed class ForwardingRun
     }
 
     /// <summary>Defers a route for the rest of the run: the given message (not claimed, or released) and every one still queued.</summary>
-    private void DeferRoute(ForwardRoute route, RelayMessage message, string reason, TimeSpan elapsed = default)
+    private void DeferRoute(ForwardRoute route, RelayMessage message, string reason, TimeSpan elapsed = default, int? replyCode = null)
     {
         List<RelayMessage> rest;
         lock (_queueLock)
@@ -379,11 +380,11 @@ internal sealed class ForwardingRun
         Log(RelayLogLevel.Warning, reason + (rest.Count > 0 ? "; " + rest.Count + " more message(s) wait for the next run" : string.Empty));
         if (message != null)
         {
-            Report(message, ForwardOutcome.Deferred, route, null, route.DeferReason, null, elapsed);
+            Report(message, ForwardOutcome.Deferred, route, replyCode, route.DeferReason, null, elapsed);
         }
         foreach (RelayMessage waiting in rest)
         {
-            Report(waiting, ForwardOutcome.Deferred, route, null, route.DeferReason, null, TimeSpan.Zero);
+            Report(waiting, ForwardOutcome.Deferred, route, replyCode, route.DeferReason, null, TimeSpan.Zero);
         }
     }
 
