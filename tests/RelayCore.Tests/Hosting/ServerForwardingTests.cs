@@ -249,6 +249,35 @@ public sealed class ServerForwardingTests
     }
 
     [Fact]
+    public async Task TriggerForwarding_NoAutomaticTrigger_ForwardsTheSpoolWhenCalled()
+    {
+        await using Rig rig = await StartAsync(o => { });
+        if (rig == null)
+        {
+            return;
+        }
+        await SubmitAsync(SpoolDirectory.Open(rig.Server.SpoolPath, create: false), "on demand");
+        RelayServerStatistics beforeTrigger = rig.Server.Server.GetStatistics();
+
+        rig.Server.Server.TriggerForwarding();
+        await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == 1, "the message forwarded on demand");
+
+        Assert.Equal(0, beforeTrigger.ForwardingRuns);
+        AssertEachArrivedOnce(rig.Hop, "on demand");
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task TriggerForwarding_StoreOnlyServer_ThrowsInvalidOperation()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => server.Server.TriggerForwarding());
+
+        Assert.Contains("without Forwarding options", error.Message);
+    }
+
+    [Fact]
     public async Task ForwardOnStart_NextHopDead_MessagesStayReadyAndTheServerKeepsStoring()
     {
         if (!Peer.IsAvailable("swaks", _output))
