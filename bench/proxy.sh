@@ -5,7 +5,8 @@
 # --as-proxy: ForwardOnDisconnect) to smtp-sink. The rate is messages delivered
 # at the sink per second, from the first message sent to the last one delivered,
 # beside the store-mode rate (store.sh: the same load into a store-only server)
-# measured in the same run. Acceptance: proxy >= 50% of store mode.
+# and the ceiling (store.sh CEILING=1: smtp-source into smtp-sink), both measured
+# just before in the same run. Acceptance: proxy >= 50% of store mode.
 #
 #   ./proxy.sh                    # the relay host (Start-RelayServer -ForwardTo ... -ForwardOnDisconnect)
 #   ENGINE=1 ./proxy.sh           # the engine alone (bench/engine-server: --forward-to ... --forward-on-disconnect)
@@ -14,7 +15,7 @@
 #   MESSAGES [10000]  SESSIONS [64]  SIZE [1024]  WARMUP [200]  TIMEOUT [300]
 #   CONNECTIONS [4]   parallel forwarding connections to the next hop
 #   PROXY_CMD         server command with {PORT}, {SPOOL} and {SINK_PORT} placeholders
-#   STORE [1]         0: skip the store-mode measurement
+#   STORE [1]         0: skip the store-mode and ceiling (smtp-source into smtp-sink) measurements
 #   WORKDIR, KEEP     as store.sh
 # Prints one line beginning "RESULT proxy"; exits 1 if a message was not
 # delivered (or the store run failed), 2 on a set-up error.
@@ -49,13 +50,19 @@ store_root=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-proxy-store.XXXXXX") |
 work=
 trap 'end_run; [[ $KEEP == 1 ]] || rm -rf "$store_root"' EXIT
 trap 'exit 130' INT TERM
-store_rate=-
+store_rate=- ceiling_rate=-
+measure_store() {   # measure_store VAR=VALUE... -> the msgs_per_s of one store.sh run with the same load
+    local out line kv rate=-
+    out=$(env "$@" WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
+    line=$(grep '^RESULT' <<< "$out" | tail -n 1)
+    [[ -n $line ]] || { echo "FAIL: store.sh $* printed no result" >&2; exit 1; }
+    note "$line"
+    for kv in $line; do [[ $kv == msgs_per_s=* ]] && rate=${kv#*=}; done
+    echo "$rate"
+}
 if (( STORE )); then
-    store_out=$(env WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
-    store_line=$(grep '^RESULT' <<< "$store_out" | tail -n 1)
-    [[ -n $store_line ]] || { echo "FAIL: the store-mode run printed no result" >&2; exit 1; }
-    note "$store_line"
-    for kv in $store_line; do [[ $kv == msgs_per_s=* ]] && store_rate=${kv#*=}; done
+    ceiling_rate=$(measure_store CEILING=1) || exit 1
+    store_rate=$(measure_store CEILING=0) || exit 1
 fi
 
 new_run proxy
@@ -100,7 +107,7 @@ proxy_rate=$(rate "$delivered" "$s")
 ratio=$(awk -v a="$proxy_rate" -v b="$store_rate" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
 echo "RESULT proxy messages=$MESSAGES sessions=$SESSIONS size=$SIZE connections=$CONNECTIONS secs=$s" \
     "msgs_per_s=$proxy_rate delivered=$delivered accept_secs=$(secs "$t0" "$t_sent") spool_left=$left forwarding_runs=${runs:--} source_rc=$rc" \
-    "store_msgs_per_s=$store_rate proxy_vs_store=$ratio peak_rss_kib=$peak peak_method=$method server_cpu_s=$(ticks_to_secs $((cpu1 - cpu0)))"
+    "store_msgs_per_s=$store_rate proxy_vs_store=$ratio ceiling_msgs_per_s=$ceiling_rate peak_rss_kib=$peak peak_method=$method server_cpu_s=$(ticks_to_secs $((cpu1 - cpu0)))"
 if (( rc != 0 || delivered != MESSAGES )); then
     echo "FAIL: sent $MESSAGES, delivered $delivered, smtp-source exit $rc: $(tail -c 300 "$work/source.out" | tr '\n' ' ')" >&2
     tail -5 "$work/server.log" >&2
