@@ -325,6 +325,21 @@ internal sealed class ForwardingRun
                 DeferRoute(route, claim.Message, "connection to " + route.Hop + " failed: " + error.Message, timer.Elapsed);
                 return false;
             }
+            catch (ServiceNotAuthenticatedException error)
+            {
+                // 530 to MAIL FROM: every message of this route would get it, so the route waits.
+                claim.Release();
+                DeferRoute(route, claim.Message, "the next hop " + route.Hop + " requires authentication: " + error.Message, timer.Elapsed, (int)SmtpStatusCode.AuthenticationRequired);
+                return false;
+            }
+            catch (Exception error) when (!(error is OutOfMemoryException) && !(error is OperationCanceledException))
+            {
+                // Whatever MailKit throws beyond its documented failures, the message stays for the next run.
+                claim.Release();
+                Log(RelayLogLevel.Error, claim.Message.Id + ": unexpected " + error.GetType().Name + " while sending: " + error);
+                Report(claim.Message, ForwardOutcome.Deferred, route, null, "unexpected error: " + error.Message, null, timer.Elapsed);
+                return false;
+            }
             Settle(route, claim, report, timer.Elapsed);
             if (!report.IsSent && !client.IsConnected)
             {
