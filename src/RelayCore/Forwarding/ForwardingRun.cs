@@ -294,8 +294,9 @@ internal sealed class ForwardingRun
         {
             claim = _spool.TryClaim(message);
         }
-        catch (SpoolFileInUseException error)
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
         {
+            // Held open elsewhere (Windows), or a broken envelope that could not even be marked bad.
             Log(RelayLogLevel.Warning, "skipped " + message.Id + ": " + error.Message);
             return true;
         }
@@ -322,6 +323,21 @@ internal sealed class ForwardingRun
             {
                 claim.Release();
                 DeferRoute(route, claim.Message, "connection to " + route.Hop + " failed: " + error.Message, timer.Elapsed);
+                return false;
+            }
+            catch (ServiceNotAuthenticatedException error)
+            {
+                // 530 to MAIL FROM: every message of this route would get it, so the route waits.
+                claim.Release();
+                DeferRoute(route, claim.Message, "the next hop " + route.Hop + " requires authentication: " + error.Message, timer.Elapsed, (int)SmtpStatusCode.AuthenticationRequired);
+                return false;
+            }
+            catch (Exception error) when (!(error is OutOfMemoryException) && !(error is OperationCanceledException))
+            {
+                // Whatever MailKit throws beyond its documented failures, the message stays for the next run.
+                claim.Release();
+                Log(RelayLogLevel.Error, claim.Message.Id + ": unexpected " + error.GetType().Name + " while sending: " + error);
+                Report(claim.Message, ForwardOutcome.Deferred, route, null, "unexpected error: " + error.Message, null, timer.Elapsed);
                 return false;
             }
             Settle(route, claim, report, timer.Elapsed);
@@ -390,14 +406,22 @@ internal sealed class ForwardingRun
 
     private void FailUnroutable(RelayMessage message)
     {
-        ClaimedMessage claim = _spool.TryClaim(message);
-        if (claim == null)
+        string reason = "invalid ForwardToAddress '" + message.ForwardToAddress + "'";
+        try
         {
+            using ClaimedMessage claim = _spool.TryClaim(message);
+            if (claim == null)
+            {
+                return;
+            }
+            claim.MarkBad(reason, null);
+        }
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
+        {
+            Log(RelayLogLevel.Warning, "skipped " + message.Id + " (" + reason + "): " + error.Message);
             return;
         }
-        string reason = "invalid ForwardToAddress '" + message.ForwardToAddress + "'";
-        claim.MarkBad(reason, null);
-        Report(claim.Message, ForwardOutcome.Failed, null, null, reason, null, TimeSpan.Zero);
+        Report(message, ForwardOutcome.Failed, null, null, reason, null, TimeSpan.Zero);
     }
 
     private void Report(RelayMessage message, ForwardOutcome outcome, ForwardRoute route, int? code, string text, TransferReport report, TimeSpan elapsed)
