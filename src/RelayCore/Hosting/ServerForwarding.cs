@@ -123,7 +123,8 @@ internal sealed class ServerForwarding : IAsyncDisposable
         ForwardResult result = await _pump.ForwardNowAsync(message, expected, _options.IdleTimeout).ConfigureAwait(false);
         if (result == null)
         {
-            // Stopping: the client will not see a 250 before its connection closes, so it will send again.
+            // No verdict in time: the spool keeps the message and the client is told so with a 250. Unless the
+            // server is stopping: then the client's connection closes before any 250, so it will send again.
             return new ImmediateOutcome(null, IsStopping && Withdraw(message.Id, ForwardOutcome.Deferred, "the server is stopping"));
         }
         if (result.Outcome == ForwardOutcome.Sent)
