@@ -198,7 +198,6 @@ internal sealed class ServerForwarding : IAsyncDisposable
 
     private void OnPassCompleted()
     {
-        _counters.ForwardingRunCompleted();
         // Results and pass ends come from the pump's one worker, never at once.
         bool isFruitless = _passSettled == 0 && _passDeferred > 0;
         _passSettled = _passDeferred = 0;
@@ -207,6 +206,8 @@ internal sealed class ServerForwarding : IAsyncDisposable
         {
             _log(RelayLogLevel.Warning, "forwarding got nothing through to " + _options.Forwarding.NextHop + "; the next pass on a disconnect waits " + s_retryDelay.TotalSeconds + " s");
         }
+        // Counted last: whoever sees the pass counted sees its retry time too.
+        _counters.ForwardingRunCompleted();
     }
 
     /// <summary>Removes the spooled copy of a message its client is being refused; false when the spool keeps it.</summary>
