@@ -5,7 +5,6 @@ using System;
 using System.Linq;
 using System.Net.Http;
 using System.Net.Sockets;
-using System.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
@@ -63,7 +62,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
             var provider = new Microsoft365TokenProvider(Options(o =>
             {
                 o.CertificatePath = pfxPath;
-                o.CertificatePassword = Secure("pfx-pass");
+                o.CertificatePassword = OAuthAccount.Secure("pfx-pass");
             }));
 
             AccessToken token = await provider.GetTokenAsync(_deadline.Token);
@@ -221,7 +220,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         closed.Stop();
         var provider = new Microsoft365TokenProvider(Options(o =>
         {
-            o.ClientSecret = Secure(TokenEndpoint.ClientSecret);
+            o.ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret);
             o.Authority = new Uri("https://localhost:" + port + "/" + TokenEndpoint.Tenant);
         }));
 
@@ -242,7 +241,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         {
             TenantId = TokenEndpoint.Tenant,
             ClientId = TokenEndpoint.ClientId,
-            ClientSecret = Secure(TokenEndpoint.ClientSecret),
+            ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret),
             Mailbox = Mailbox,
             Cloud = cloud,
         });
@@ -255,26 +254,15 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     {
         Microsoft365Options options = Options(o =>
         {
-            o.ClientSecret = Secure(TokenEndpoint.ClientSecret);
+            o.ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret);
             o.CertificateThumbprint = "00";
         });
 
         Assert.Throws<ArgumentException>(() => new Microsoft365TokenProvider(options));
     }
 
-    internal static SecureString Secure(string text)
-    {
-        var secure = new SecureString();
-        foreach (char c in text)
-        {
-            secure.AppendChar(c);
-        }
-        secure.MakeReadOnly();
-        return secure;
-    }
-
     private Microsoft365TokenProvider SecretProvider(string secret) =>
-        new Microsoft365TokenProvider(Options(o => o.ClientSecret = Secure(secret)));
+        new Microsoft365TokenProvider(Options(o => o.ClientSecret = OAuthAccount.Secure(secret)));
 
     private Microsoft365Options Options(Action<Microsoft365Options> set)
     {
