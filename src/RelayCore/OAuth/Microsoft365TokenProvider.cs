@@ -3,6 +3,7 @@
 
 using System;
 using System.Net.Http;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Threading;
@@ -150,7 +151,15 @@ public sealed class Microsoft365TokenProvider : CachingTokenProvider
         foreach (StoreLocation location in new[] { StoreLocation.CurrentUser, StoreLocation.LocalMachine })
         {
             using var store = new X509Store(StoreName.My, location);
-            store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+            try
+            {
+                store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+            }
+            catch (CryptographicException)
+            {
+                // A store that does not exist (Linux has no machine store) holds nothing to find.
+                continue;
+            }
             X509Certificate2Collection found = store.Certificates.Find(X509FindType.FindByThumbprint, wanted, validOnly: false);
             foreach (X509Certificate2 certificate in found)
             {

@@ -67,6 +67,6 @@ public sealed class StaticTokenProvider : IAccessTokenProvider
     }
 
     private static TokenAcquisitionException Fail(string error, string description) =>
-        new TokenAcquisitionException("the static token", error, description, null, false,
+        new TokenAcquisitionException("(static token, no endpoint)", error, description, null, false,
             "A static token cannot be renewed: supply a new one, or configure a Microsoft 365 or refresh-token account that renews its tokens.", null);
 }

@@ -82,6 +82,32 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task CertificateThumbprint_InCurrentUserStore_SignsAssertion()
+    {
+        using RSA key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=relay-app-store-" + Guid.NewGuid().ToString("N"), key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using X509Certificate2 created = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        using X509Certificate2 persisted = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null, X509KeyStorageFlags.PersistKeySet | X509KeyStorageFlags.Exportable);
+        _endpoint.ClientCertificate = X509CertificateLoader.LoadCertificate(created.RawData);
+        using var store = new X509Store(StoreName.My, StoreLocation.CurrentUser);
+        store.Open(OpenFlags.ReadWrite);
+        store.Add(persisted);
+        try
+        {
+            var provider = new Microsoft365TokenProvider(Options(o => o.CertificateThumbprint = created.Thumbprint));
+
+            AccessToken token = await provider.GetTokenAsync(_deadline.Token);
+
+            Assert.True(token.HasRole("SMTP.SendAsApp"));
+            Assert.NotNull(_endpoint.VerifiedAssertion);
+        }
+        finally
+        {
+            store.Remove(persisted);
+        }
+    }
+
+    [Fact]
     public async Task ThousandCalls_FromFourTasks_OneTokenRequest()
     {
         Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);

@@ -119,6 +119,38 @@ public sealed class RefreshTokenProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task OneCallerGivesUp_SharedAcquisition_GoesOnForTheOthers()
+    {
+        _endpoint.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var provider = new RefreshTokenProvider(Options(_endpoint.CurrentRefreshToken));
+        using var impatient = new CancellationTokenSource();
+        Task<AccessToken> first = provider.GetTokenAsync(impatient.Token);
+        Task<AccessToken> second = provider.GetTokenAsync(_deadline.Token);
+        await Hosting.TestServer.WaitUntilAsync(() => _endpoint.TokenRequests == 1, "the token request reached the endpoint");
+
+        impatient.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        _endpoint.Hold.SetResult();
+        AccessToken token = await second;
+
+        Assert.Equal(User, token.UserName);
+        Assert.Equal(1, _endpoint.TokenRequests);
+    }
+
+    [Fact]
+    public async Task EndpointNeverAnswers_AcquisitionTimeout_RetryableTimeout()
+    {
+        _endpoint.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var provider = new RefreshTokenProvider(Options(_endpoint.CurrentRefreshToken)) { AcquisitionTimeout = TimeSpan.FromMilliseconds(300) };
+
+        var error = await Assert.ThrowsAsync<TokenAcquisitionException>(() => provider.GetTokenAsync(_deadline.Token));
+
+        Assert.Equal("timeout", error.Error);
+        Assert.True(error.IsRetryable);
+        _endpoint.Hold.SetResult();
+    }
+
+    [Fact]
     public void PlainHttpEndpoint_Refused()
     {
         RefreshTokenOptions options = Options("refresh-0");

@@ -107,6 +107,9 @@ internal sealed class TokenEndpoint : IDisposable
 
     internal int TokenRequests => Volatile.Read(ref _tokenRequests);
 
+    /// <summary>When set, token requests are counted and then wait for it before they are answered.</summary>
+    internal TaskCompletionSource Hold { get; set; }
+
     /// <summary>Every token request's form fields, in arrival order.</summary>
     internal IReadOnlyCollection<Dictionary<string, string>> Forms => _forms;
 
@@ -222,9 +225,14 @@ internal sealed class TokenEndpoint : IDisposable
                 await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _serverCertificate }, deadline.Token);
                 (string method, string path, string body) = await ReadRequestAsync(tls, deadline.Token);
                 _paths.Enqueue(method + " " + path);
-                (int status, string contentType, string answer) = method == "POST" && (path == "/token" || path.EndsWith("/oauth2/v2.0/token", StringComparison.Ordinal))
+                bool isTokenRequest = method == "POST" && (path == "/token" || path.EndsWith("/oauth2/v2.0/token", StringComparison.Ordinal));
+                (int status, string contentType, string answer) = isTokenRequest
                     ? Answer(path, ParseForm(body))
                     : (404, "application/json", "{\"error\":\"not_found\"}");
+                if (isTokenRequest && Hold != null)
+                {
+                    await Hold.Task.WaitAsync(deadline.Token);
+                }
                 byte[] content = Encoding.UTF8.GetBytes(answer);
                 string head = "HTTP/1.1 " + status + " " + (status == 200 ? "OK" : "Error") + "\r\nContent-Type: " + contentType
                     + "\r\nContent-Length: " + content.Length + "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n";
