@@ -17,13 +17,17 @@ internal static class TokenErrorAdvice
     /// <summary>The error code for an answer that is not a token response.</summary>
     internal const string InvalidResponse = "invalid_response";
 
+    private const string ServiceProblem = "The token endpoint has a problem of its own: trying later may help; messages stay queued.";
+
     /// <summary>An error answer of the endpoint (RFC 6749 section 5.2), or an HTTP failure without one.</summary>
     internal static TokenAcquisitionException FromEndpoint(string endpoint, string error, string description, int? statusCode, bool isRefreshTokenGrant, Exception inner)
     {
         bool serverSide = statusCode >= 500 || statusCode == 429;
         string code = string.IsNullOrEmpty(error) ? (serverSide ? "server_error" : InvalidResponse) : error;
-        bool retryable = serverSide || code == "temporarily_unavailable" || code == "server_error";
-        return new TokenAcquisitionException(endpoint, code, description, statusCode, retryable, Remedy(code, description, isRefreshTokenGrant), inner);
+        // MSAL names its own codes for a failing service (service_not_available, request_timeout).
+        bool retryable = serverSide || code == "temporarily_unavailable" || code == "server_error" || code == "service_not_available" || code == "request_timeout";
+        string remedy = retryable ? ServiceProblem : Remedy(code, description, isRefreshTokenGrant);
+        return new TokenAcquisitionException(endpoint, code, description, statusCode, retryable, remedy, inner);
     }
 
     /// <summary>No answer: the endpoint could not be reached or did not answer in time; trying later may help.</summary>
@@ -72,9 +76,6 @@ internal static class TokenErrorAdvice
                 return "The token endpoint refused the request as malformed: check the endpoint URL and the account's settings.";
             case "access_denied":
                 return "The authorization server denied access: an administrator must grant consent to the application.";
-            case "temporarily_unavailable":
-            case "server_error":
-                return "The token endpoint has a problem of its own: trying later may help; messages stay queued.";
             case InvalidResponse:
                 return "The address did not answer as an OAuth2 token endpoint: check the endpoint URL or authority.";
             default:

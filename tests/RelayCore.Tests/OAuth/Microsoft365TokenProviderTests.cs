@@ -202,6 +202,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         Assert.False(error.IsRetryable);
         Assert.Contains("client secret is wrong or expired", error.Message);
         Assert.DoesNotContain("wrong-secret-value", error.ToString());
+        Assert.DoesNotContain("wrong-secret-value", provider.Description);
     }
 
     [Fact]
@@ -235,6 +236,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
 
         Assert.True(error.IsRetryable);
         Assert.Equal(500, error.StatusCode);
+        Assert.Contains("trying later may help", error.Remedy);
     }
 
     [Fact]
