@@ -2,6 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Net.Http;
 using System.Threading;
@@ -108,18 +109,50 @@ public sealed class OAuthAccountTests : IDisposable
     public async Task StaticAccount_RoundTrip_GivesTheSameToken()
     {
         string path = Path.Combine(_directory, "static.json");
-        new OAuthAccount
-        {
-            Kind = OAuthProviderKind.Static,
-            StaticUserName = "relay@example.test",
-            StaticToken = OAuthAccount.Secure("opaque-token-1"),
-        }.Save(path);
+        Static("relay@example.test", "opaque-token-1").Save(path);
 
         AccessToken token = await OAuthAccount.Load(path).CreateProvider(null).GetTokenAsync(CancellationToken.None);
 
         Assert.Equal("opaque-token-1", token.Value);
         Assert.Equal("relay@example.test", token.UserName);
     }
+
+    [Fact]
+    public async Task AccountSet_TwoSelectors_EachItsOwnMailboxAndOneProviderEach()
+    {
+        string printer = Path.Combine(_directory, "printer.json");
+        string scanner = Path.Combine(_directory, "scanner.json");
+        Static("printer@example.test", "token-printer").Save(printer);
+        Static("scanner@example.test", "token-scanner").Save(scanner);
+        var fallback = new StaticTokenProvider("relay@example.test", OAuthAccount.Secure("token-default"));
+
+        using var set = new OAuthAccountSet(fallback, new Dictionary<string, string> { ["printer"] = printer, ["scanner"] = scanner }, null);
+
+        Assert.True(set.TryFind("printer", out IAccessTokenProvider first));
+        Assert.True(set.TryFind("printer", out IAccessTokenProvider again));
+        Assert.True(set.TryFind("scanner", out IAccessTokenProvider other));
+        Assert.True(set.TryFind(null, out IAccessTokenProvider unselected));
+        Assert.False(set.TryFind("fax", out _));
+        Assert.Same(first, again);
+        Assert.Equal("printer@example.test", (await first.GetTokenAsync(CancellationToken.None)).UserName);
+        Assert.Equal("scanner@example.test", (await other.GetTokenAsync(CancellationToken.None)).UserName);
+        Assert.Same(fallback, unselected);
+    }
+
+    [Fact]
+    public void AccountSet_MissingFile_FailsAtConstruction()
+    {
+        var paths = new Dictionary<string, string> { ["printer"] = Path.Combine(_directory, "missing.json") };
+
+        Assert.Throws<FileNotFoundException>(() => new OAuthAccountSet(null, paths, null));
+    }
+
+    private static OAuthAccount Static(string user, string token) => new OAuthAccount
+    {
+        Kind = OAuthProviderKind.Static,
+        StaticUserName = user,
+        StaticToken = OAuthAccount.Secure(token),
+    };
 
     private static OAuthAccount Microsoft365Account(Uri authority) => new OAuthAccount
     {
