@@ -18,6 +18,7 @@ public abstract class CachingTokenProvider : IAccessTokenProvider
     private AccessToken _token;
     private Task<AccessToken> _tokenTask;
     private DateTimeOffset _renewAt;
+    private DateTimeOffset _usableUntil;
     private Task<AccessToken> _acquisition;
     private TokenAcquisitionException _failure;
     private DateTimeOffset _failureUntil;
@@ -27,6 +28,7 @@ public abstract class CachingTokenProvider : IAccessTokenProvider
     public abstract string Description { get; }
 
     /// <summary>How long before expiry a token is renewed; a quarter of the lifetime when that is shorter.</summary>
+    /// <remarks>The token is still handed out during the first half of the margin while the renewal runs.</remarks>
     public TimeSpan RenewalMargin { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long a failed acquisition is answered from memory before the endpoint is asked again.</summary>
@@ -40,6 +42,10 @@ public abstract class CachingTokenProvider : IAccessTokenProvider
     internal Func<DateTimeOffset> UtcNow { get; set; } = () => DateTimeOffset.UtcNow;
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// From the renewal time on, one renewal starts; until the token is within half the margin of its
+    /// expiry, callers keep getting it meanwhile, so a slow endpoint never stalls forwarding.
+    /// </remarks>
     public Task<AccessToken> GetTokenAsync(CancellationToken cancellationToken)
     {
         Task<AccessToken> pending;
@@ -60,6 +66,12 @@ public abstract class CachingTokenProvider : IAccessTokenProvider
                 bool refresh = _mustRefresh || previous != null;
                 // Started outside the lock: a provider's first synchronous steps (MSAL's set-up) must not hold it.
                 _acquisition = Task.Run(() => AcquireSharedAsync(previous, refresh));
+                // A background renewal may fail with nobody waiting: observe its exception.
+                _acquisition.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            if (_token != null && now < _usableUntil)
+            {
+                return _tokenTask;
             }
             pending = _acquisition;
         }
@@ -118,6 +130,7 @@ public abstract class CachingTokenProvider : IAccessTokenProvider
                 _token = token;
                 _tokenTask = Task.FromResult(token);
                 _renewAt = token.ExpiresOn - margin;
+                _usableUntil = token.ExpiresOn - TimeSpan.FromTicks(margin.Ticks / 2);
                 _failure = null;
                 _mustRefresh = false;
                 _acquisition = null;

@@ -127,19 +127,55 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     }
 
     [Fact]
-    public async Task WithinRenewalMargin_BeforeExpiry_AcquiresANewToken()
+    public async Task WithinRenewalMargin_RenewsInBackground_LaterCallsGetTheNewToken()
     {
         Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
         DateTimeOffset now = DateTimeOffset.UtcNow;
         provider.UtcNow = () => now;
         AccessToken first = await provider.GetTokenAsync(_deadline.Token);
         now = first.ExpiresOn - TimeSpan.FromMinutes(6);
-        AccessToken stillFirst = await provider.GetTokenAsync(_deadline.Token);
+        AccessToken beforeMargin = await provider.GetTokenAsync(_deadline.Token);
 
         now = first.ExpiresOn - TimeSpan.FromMinutes(4);
+        AccessToken duringRenewal = await provider.GetTokenAsync(_deadline.Token);
+        AccessToken renewed = duringRenewal;
+        await Hosting.TestServer.WaitUntilAsync(
+            () => (renewed = provider.GetTokenAsync(_deadline.Token).GetAwaiter().GetResult()).Value != first.Value,
+            "the renewed token was handed out");
+
+        Assert.Same(first, beforeMargin);
+        Assert.Same(first, duringRenewal);
+        Assert.Equal(2, _endpoint.TokenRequests);
+    }
+
+    [Fact]
+    public async Task WithinRenewalMargin_EndpointSlow_CallersKeepTheValidToken()
+    {
+        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        provider.UtcNow = () => now;
+        AccessToken first = await provider.GetTokenAsync(_deadline.Token);
+        _endpoint.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        now = first.ExpiresOn - TimeSpan.FromMinutes(4);
+
+        AccessToken[] meanwhile = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => provider.GetTokenAsync(_deadline.Token)));
+        await Hosting.TestServer.WaitUntilAsync(() => _endpoint.TokenRequests == 2, "the renewal reached the endpoint");
+        _endpoint.Hold.SetResult();
+
+        Assert.All(meanwhile, token => Assert.Same(first, token));
+    }
+
+    [Fact]
+    public async Task CloseToExpiry_CallersWaitForTheNewToken()
+    {
+        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        provider.UtcNow = () => now;
+        AccessToken first = await provider.GetTokenAsync(_deadline.Token);
+
+        now = first.ExpiresOn - TimeSpan.FromMinutes(2);
         AccessToken renewed = await provider.GetTokenAsync(_deadline.Token);
 
-        Assert.Same(first, stillFirst);
         Assert.NotEqual(first.Value, renewed.Value);
         Assert.Equal(2, _endpoint.TokenRequests);
     }
@@ -153,7 +189,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         provider.UtcNow = () => now;
         AccessToken first = await provider.GetTokenAsync(_deadline.Token);
 
-        now = first.ExpiresOn - TimeSpan.FromSeconds(25);
+        now = first.ExpiresOn - TimeSpan.FromSeconds(10);
         AccessToken renewed = await provider.GetTokenAsync(_deadline.Token);
 
         Assert.NotEqual(first.Value, renewed.Value);
