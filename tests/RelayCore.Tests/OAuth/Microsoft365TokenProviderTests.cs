@@ -129,14 +129,11 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     [Fact]
     public async Task WithinRenewalMargin_RenewsInBackground_LaterCallsGetTheNewToken()
     {
-        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        provider.UtcNow = () => now;
-        AccessToken first = await provider.GetTokenAsync(_deadline.Token);
-        now = first.ExpiresOn - TimeSpan.FromMinutes(6);
+        (Microsoft365TokenProvider provider, TestClock clock, AccessToken first) = await FirstTokenAsync();
+        clock.Now = first.ExpiresOn - TimeSpan.FromMinutes(6);
         AccessToken beforeMargin = await provider.GetTokenAsync(_deadline.Token);
 
-        now = first.ExpiresOn - TimeSpan.FromMinutes(4);
+        clock.Now = first.ExpiresOn - TimeSpan.FromMinutes(4);
         AccessToken duringRenewal = await provider.GetTokenAsync(_deadline.Token);
         AccessToken renewed = duringRenewal;
         await Hosting.TestServer.WaitUntilAsync(
@@ -145,18 +142,16 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
 
         Assert.Same(first, beforeMargin);
         Assert.Same(first, duringRenewal);
+        Assert.True(renewed.HasRole("SMTP.SendAsApp"));
         Assert.Equal(2, _endpoint.TokenRequests);
     }
 
     [Fact]
     public async Task WithinRenewalMargin_EndpointSlow_CallersKeepTheValidToken()
     {
-        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        provider.UtcNow = () => now;
-        AccessToken first = await provider.GetTokenAsync(_deadline.Token);
+        (Microsoft365TokenProvider provider, TestClock clock, AccessToken first) = await FirstTokenAsync();
         _endpoint.Hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        now = first.ExpiresOn - TimeSpan.FromMinutes(4);
+        clock.Now = first.ExpiresOn - TimeSpan.FromMinutes(4);
 
         AccessToken[] meanwhile = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => provider.GetTokenAsync(_deadline.Token)));
         await Hosting.TestServer.WaitUntilAsync(() => _endpoint.TokenRequests == 2, "the renewal reached the endpoint");
@@ -168,12 +163,9 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     [Fact]
     public async Task CloseToExpiry_CallersWaitForTheNewToken()
     {
-        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        provider.UtcNow = () => now;
-        AccessToken first = await provider.GetTokenAsync(_deadline.Token);
+        (Microsoft365TokenProvider provider, TestClock clock, AccessToken first) = await FirstTokenAsync();
 
-        now = first.ExpiresOn - TimeSpan.FromMinutes(2);
+        clock.Now = first.ExpiresOn - TimeSpan.FromMinutes(2);
         AccessToken renewed = await provider.GetTokenAsync(_deadline.Token);
 
         Assert.NotEqual(first.Value, renewed.Value);
@@ -184,12 +176,9 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     public async Task ShortLifetime_QuarterBeforeExpiry_Renews()
     {
         _endpoint.ExpiresIn = 120;
-        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        provider.UtcNow = () => now;
-        AccessToken first = await provider.GetTokenAsync(_deadline.Token);
+        (Microsoft365TokenProvider provider, TestClock clock, AccessToken first) = await FirstTokenAsync();
 
-        now = first.ExpiresOn - TimeSpan.FromSeconds(10);
+        clock.Now = first.ExpiresOn - TimeSpan.FromSeconds(10);
         AccessToken renewed = await provider.GetTokenAsync(_deadline.Token);
 
         Assert.NotEqual(first.Value, renewed.Value);
@@ -246,15 +235,14 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
     {
         _endpoint.Mode = TokenEndpointMode.InvalidClient;
         Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        provider.UtcNow = () => now;
+        TestClock clock = TestClock.Drive(provider);
         await Assert.ThrowsAsync<TokenAcquisitionException>(() => provider.GetTokenAsync(_deadline.Token));
         int afterFirst = _endpoint.TokenRequests;
 
         await Assert.ThrowsAsync<TokenAcquisitionException>(() => provider.GetTokenAsync(_deadline.Token));
         int withinHold = _endpoint.TokenRequests;
         _endpoint.Mode = TokenEndpointMode.Issue;
-        now += provider.FailureHoldTime;
+        clock.Now += provider.FailureHoldTime;
         AccessToken token = await provider.GetTokenAsync(_deadline.Token);
 
         Assert.Equal(afterFirst, withinHold);
@@ -323,6 +311,13 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         });
 
         Assert.Throws<ArgumentException>(() => new Microsoft365TokenProvider(options));
+    }
+
+    private async Task<(Microsoft365TokenProvider Provider, TestClock Clock, AccessToken First)> FirstTokenAsync()
+    {
+        Microsoft365TokenProvider provider = SecretProvider(TokenEndpoint.ClientSecret);
+        TestClock clock = TestClock.Drive(provider);
+        return (provider, clock, await provider.GetTokenAsync(_deadline.Token));
     }
 
     private Microsoft365TokenProvider SecretProvider(string secret) =>

@@ -104,12 +104,11 @@ public sealed class RefreshTokenProviderTests : IDisposable
     public async Task RenewalFails_HeldTokenStillValid_KeepsUsingIt()
     {
         using var provider = new RefreshTokenProvider(Options(_endpoint.CurrentRefreshToken));
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        provider.UtcNow = () => now;
+        TestClock clock = TestClock.Drive(provider);
         AccessToken first = await provider.GetTokenAsync(_deadline.Token);
         _endpoint.Mode = TokenEndpointMode.ServerError;
 
-        now = first.ExpiresOn - TimeSpan.FromMinutes(2);
+        clock.Now = first.ExpiresOn - TimeSpan.FromMinutes(2);
         AccessToken during = await provider.GetTokenAsync(_deadline.Token);
         AccessToken again = await provider.GetTokenAsync(_deadline.Token);
 
