@@ -10,6 +10,9 @@ namespace RelayCore.OAuth;
 /// <remarks>
 /// Providers cache their token, renew it before it expires and share one acquisition between
 /// concurrent callers, so many forwarding connections cost one request to the token endpoint.
+/// A connection authenticates with SASL XOAUTH2 as <see cref="AccessToken.UserName"/> with
+/// <see cref="AccessToken.Value"/> (MailKit's SaslMechanismOAuth2); when the next hop answers 535 it
+/// calls <see cref="Invalidate"/> with that token and authenticates once more with a new one.
 /// </remarks>
 public interface IAccessTokenProvider
 {
