@@ -48,21 +48,21 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         Assert.Contains(Microsoft365Options.DefaultScope, form["scope"]);
     }
 
-    [Fact]
-    public async Task Certificate_EndpointVerifiesAssertion_SignedWithTheCertificateKey()
+    [Theory]
+    [InlineData("cert.pfx", Hosting.TestCertificate.PfxPassword)]
+    [InlineData("combined.pem", null)]
+    public async Task CertificateFile_EndpointVerifiesAssertion_SignedWithTheCertificateKey(string file, string password)
     {
-        using RSA key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=relay-app", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-        string pfxPath = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "relay-app-" + Guid.NewGuid().ToString("N") + ".pfx");
-        System.IO.File.WriteAllBytes(pfxPath, certificate.Export(X509ContentType.Pfx, "pfx-pass"));
-        _endpoint.ClientCertificate = X509CertificateLoader.LoadCertificate(certificate.RawData);
+        string directory = System.IO.Directory.CreateDirectory(System.IO.Path.Combine(System.IO.Path.GetTempPath(), "relay-app-" + Guid.NewGuid().ToString("N"))).FullName;
         try
         {
+            Hosting.TestCertificate files = Hosting.TestCertificate.Create(directory);
+            using X509Certificate2 certificate = X509CertificateLoader.LoadCertificateFromFile(files.CertificatePemPath);
+            _endpoint.ClientCertificate = certificate;
             var provider = new Microsoft365TokenProvider(Options(o =>
             {
-                o.CertificatePath = pfxPath;
-                o.CertificatePassword = OAuthAccount.Secure("pfx-pass");
+                o.CertificatePath = System.IO.Path.Combine(directory, file);
+                o.CertificatePassword = password == null ? null : OAuthAccount.Secure(password);
             }));
 
             AccessToken token = await provider.GetTokenAsync(_deadline.Token);
@@ -77,7 +77,7 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         }
         finally
         {
-            System.IO.File.Delete(pfxPath);
+            System.IO.Directory.Delete(directory, recursive: true);
         }
     }
 
