@@ -160,7 +160,7 @@ public static class ServerCertificate
         return new X509Certificate2(pfx.ToArray(), transient, X509KeyStorageFlags.DefaultKeySet);
     }
 
-    private static string ToPlainText(SecureString password)
+    internal static string ToPlainText(SecureString password)
     {
         if (password == null || password.Length == 0)
         {
