@@ -4,7 +4,6 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
@@ -173,7 +172,6 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             RequireAuthentication = RequireAuthentication,
             Anonymous = Anonymous,
             Log = log.Add,
-            // The engine skips formatting lines nobody will see (Debug is every command and reply).
             LogLevel = LeastLevelShown(),
         };
         // The default port only when no listener was asked for: -TlsPort 465 alone means SMTPS alone.
@@ -296,64 +294,13 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     {
         foreach (KeyValuePair<RelayLogLevel, string> line in lines)
         {
-            switch (line.Key)
-            {
-                case RelayLogLevel.Debug:
-                    WriteDebug(line.Value);
-                    break;
-                case RelayLogLevel.Information:
-                    WriteVerbose(line.Value);
-                    break;
-                case RelayLogLevel.Warning:
-                    WriteWarning(line.Value);
-                    break;
-                default:
-                    WriteError(new ErrorRecord(new InvalidOperationException(line.Value), "RelayServerError", ErrorCategory.NotSpecified, Name));
-                    break;
-            }
+            WriteLogLine(line.Key, line.Value, "RelayServerError", Name);
             long dropped = log.TakeDroppedCount();
             if (dropped > 0)
             {
                 WriteWarning(dropped + " server log lines were dropped: the server logged faster than this host could write.");
             }
         }
-    }
-
-    private RelayLogLevel LeastLevelShown()
-    {
-        if (IsPreferenceOn("Debug", "DebugPreference"))
-        {
-            return RelayLogLevel.Debug;
-        }
-        return IsPreferenceOn("Verbose", "VerbosePreference") ? RelayLogLevel.Information : RelayLogLevel.Warning;
-    }
-
-    private bool IsPreferenceOn(string switchName, string preferenceVariable)
-    {
-        if (MyInvocation.BoundParameters.TryGetValue(switchName, out object value))
-        {
-            return ((SwitchParameter)value).IsPresent;
-        }
-        object preference = GetVariableValue(preferenceVariable);
-        return preference is ActionPreference action && action != ActionPreference.SilentlyContinue && action != ActionPreference.Ignore;
-    }
-
-    private bool IsBound(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
-
-    private string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-
-    private string ResolveExistingFile(string path, Func<string, ErrorRecord> notFound)
-    {
-        if (path == null)
-        {
-            return null;
-        }
-        string fullPath = ResolvePath(path);
-        if (!File.Exists(fullPath))
-        {
-            ThrowTerminatingError(notFound(fullPath));
-        }
-        return fullPath;
     }
 
     private static void AddAll<T>(ICollection<T> target, IEnumerable<T> items)
