@@ -44,6 +44,21 @@ public static class CramMd5
         return userId + " " + ToHex(EmailRelayPasswd.HmacMd5(Encoding.UTF8.GetBytes(password), Encoding.UTF8.GetBytes(challenge ?? string.Empty)));
     }
 
+    /// <summary>Computes a client's response from an <c>md5</c> secret (the saved HMAC-MD5 key states) instead of the password.</summary>
+    /// <param name="userId">The user id.</param>
+    /// <param name="md5Secret">The base64 key states, as emailrelay-passwd prints them.</param>
+    /// <param name="challenge">The challenge text as decoded from base64.</param>
+    /// <returns>The response text (before base64).</returns>
+    /// <exception cref="FormatException">The secret is not base64 of 32 bytes.</exception>
+    internal static string ComputeResponseFromMd5Secret(string userId, string md5Secret, string challenge)
+    {
+        if (userId == null)
+        {
+            throw new ArgumentNullException(nameof(userId));
+        }
+        return userId + " " + ToHex(EmailRelayPasswd.HmacMd5FromSecret(md5Secret, Encoding.UTF8.GetBytes(challenge ?? string.Empty)));
+    }
+
     /// <summary>Checks a client's digest against a server account, plain or md5 form.</summary>
     /// <param name="account">The server account (plain, plain:b or md5).</param>
     /// <param name="challenge">The challenge the server sent.</param>
