@@ -51,6 +51,8 @@ internal static class ErrorMapping
                 return new ErrorRecord(error, "FileNotFound", ErrorCategory.ObjectNotFound, target);
             case UnauthorizedAccessException:
                 return new ErrorRecord(error, "PermissionDenied", ErrorCategory.PermissionDenied, target);
+            case ForwardingConnectionException connection:
+                return new ErrorRecord(error, "ForwardingConnectionFailed", CategoryOf(connection), target ?? connection.NextHop);
             case SocketException:
                 return new ErrorRecord(error, "SocketError", ErrorCategory.ConnectionError, target);
             case TimeoutException:
@@ -180,6 +182,19 @@ internal static class ErrorMapping
             "RelayServerNotFound",
             ErrorCategory.ObjectNotFound,
             name);
+
+    private static ErrorCategory CategoryOf(ForwardingConnectionException error)
+    {
+        switch (error.Step)
+        {
+            case ConnectionStep.Auth:
+                return ErrorCategory.AuthenticationError;
+            case ConnectionStep.Tls:
+                return ErrorCategory.SecurityError;
+            default:
+                return ErrorCategory.ConnectionError;
+        }
+    }
 
     private static ErrorRecord MissingFile(string errorId, string path) =>
         new ErrorRecord(new FileNotFoundException("The file '" + path + "' does not exist.", path), errorId, ErrorCategory.ObjectNotFound, path);
