@@ -2,6 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Text;
 
@@ -19,12 +20,14 @@ namespace RelayCore.Spool;
 public sealed class ClaimedMessage : IDisposable
 {
     private readonly SpoolDirectory _spool;
+    private readonly ClaimLock _lock;
     private bool _settled;
 
-    internal ClaimedMessage(SpoolDirectory spool, RelayMessage message)
+    internal ClaimedMessage(SpoolDirectory spool, RelayMessage message, ClaimLock claimLock)
     {
         _spool = spool;
         Message = message;
+        _lock = claimLock;
     }
 
     /// <summary>The claimed message, read after the claim (state <see cref="RelayMessageState.Busy"/>).</summary>
@@ -41,7 +44,7 @@ public sealed class ClaimedMessage : IDisposable
         Settle();
         ContendedFile.Delete(Message.EnvelopePath);
         ContendedFile.Delete(Message.ContentPath);
-        HeldMessages.Release(_spool.Path, Message.Id);
+        Unhold();
     }
 
     /// <summary>
@@ -57,7 +60,7 @@ public sealed class ClaimedMessage : IDisposable
     {
         Settle();
         string busyPath = Message.EnvelopePath;
-        using (var envelope = new FileStream(busyPath, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+        using (var envelope = new FileStream(busyPath, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete))
         {
             // Appended, not rewritten: whatever a filter put in the file stays byte for byte.
             var lines = new StringBuilder();
@@ -78,11 +81,49 @@ public sealed class ClaimedMessage : IDisposable
             envelope.Write(bytes, 0, bytes.Length);
             envelope.Flush(flushToDisk: true);
         }
-        string badPath = Path.Combine(_spool.Path, SpoolDirectory.EnvelopeFileName(Message.Id, RelayMessageState.Bad));
-        ContendedFile.TryMove(busyPath, badPath);
-        HeldMessages.Release(_spool.Path, Message.Id);
+        ContendedFile.TryMove(busyPath, PathOf(RelayMessageState.Bad));
+        Unhold();
         Message.Envelope.AddReason(reason, reasonCode);
         return new RelayMessage(_spool.Path, Message.Id, RelayMessageState.Bad, Message.Envelope, Message.Size, Message.Received);
+    }
+
+    /// <summary>
+    /// Settles a message the next hop accepted for some recipients only (E-MailRelay's
+    /// --forward-to-some): what stays is a <c>.envelope.bad</c> message, with the same content,
+    /// addressed to the refused recipients alone, with the reason appended.
+    /// </summary>
+    /// <remarks>
+    /// The new envelope is written beside the claim, made durable and renamed over it, then the claim
+    /// is renamed to bad: a crash between the two leaves a claim for the refused recipients only,
+    /// which recovery retries, so no accepted recipient is ever sent the message twice.
+    /// </remarks>
+    /// <param name="refused">The envelope recipients the next hop refused.</param>
+    /// <param name="reason">Why they were refused; reduced to printable ASCII on one line.</param>
+    /// <param name="reasonCode">The SMTP reply code that refused them, or null.</param>
+    /// <returns>The message as it now is, in the Bad state.</returns>
+    /// <exception cref="IOException">The envelope could not be written or renamed.</exception>
+    public RelayMessage CompleteForSome(IReadOnlyCollection<string> refused, string reason, int? reasonCode)
+    {
+        if (refused == null)
+        {
+            throw new ArgumentNullException(nameof(refused));
+        }
+        Settle();
+        var remaining = new HashSet<string>(refused, StringComparer.Ordinal);
+        Envelope envelope = Message.Envelope;
+        envelope.ToRemote.RemoveAll(to => !remaining.Contains(to));
+        envelope.AddReason(reason, reasonCode);
+        string busyPath = Message.EnvelopePath;
+        string replacement = busyPath + ".tmp";
+        using (var file = new FileStream(replacement, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            envelope.WriteTo(file);
+            file.Flush(flushToDisk: true);
+        }
+        File.Replace(replacement, busyPath, null);
+        ContendedFile.TryMove(busyPath, PathOf(RelayMessageState.Bad));
+        Unhold();
+        return new RelayMessage(_spool.Path, Message.Id, RelayMessageState.Bad, envelope, Message.Size, Message.Received);
     }
 
     /// <summary>Returns the message to ready (<c>.envelope.busy</c> to <c>.envelope</c>) for a later attempt.</summary>
@@ -105,8 +146,16 @@ public sealed class ClaimedMessage : IDisposable
 
     private void ReleaseCore()
     {
-        string readyPath = Path.Combine(_spool.Path, SpoolDirectory.EnvelopeFileName(Message.Id, RelayMessageState.Ready));
-        ContendedFile.TryMove(Message.EnvelopePath, readyPath);
+        ContendedFile.TryMove(Message.EnvelopePath, PathOf(RelayMessageState.Ready));
+        Unhold();
+    }
+
+    private string PathOf(RelayMessageState state) => Path.Combine(_spool.Path, SpoolDirectory.EnvelopeFileName(Message.Id, state));
+
+    /// <summary>After the last rename or delete: the lock and the in-process hold go together.</summary>
+    private void Unhold()
+    {
+        _lock?.Dispose();
         HeldMessages.Release(_spool.Path, Message.Id);
     }
 

@@ -189,11 +189,14 @@ public sealed class SpoolDirectory
     {
         RequireState(message, RelayMessageState.Ready);
         string busyPath = PathOf(message.Id, RelayMessageState.Busy);
-        // Held and stamped before the rename: recovery, here or in another process, judges a
-        // claim by its write time, and a rename keeps the old one.
+        // Held, locked and stamped before the rename: recovery, here or in another process, must
+        // never find the .busy file unlocked while its claimer lives, and judges other claims by
+        // their write time, which a rename keeps.
         HeldMessages.Hold(Path, message.Id);
-        if (!TryStampClaimTime(message.EnvelopePath) || !ContendedFile.TryMove(message.EnvelopePath, busyPath))
+        ClaimLock claimLock = ClaimLock.TryAcquire(message.EnvelopePath);
+        if (claimLock == null || !TryStampClaimTime(message.EnvelopePath) || !ContendedFile.TryMove(message.EnvelopePath, busyPath))
         {
+            claimLock?.Dispose();
             HeldMessages.Release(Path, message.Id);
             return null;
         }
@@ -202,16 +205,17 @@ public sealed class SpoolDirectory
             RelayMessage claimed = TryRead(message.Id, RelayMessageState.Busy, skipInvalid: false);
             if (claimed == null)
             {
+                claimLock.Dispose();
                 HeldMessages.Release(Path, message.Id);
                 return null;
             }
-            return new ClaimedMessage(this, claimed);
+            return new ClaimedMessage(this, claimed, claimLock);
         }
         catch (InvalidDataException error)
         {
             // A filter or a person broke the envelope: fail it visibly rather than retry it for ever.
             var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, new Envelope(), message.Size, message.Received);
-            new ClaimedMessage(this, broken).MarkBad("invalid envelope: " + error.Message, null);
+            new ClaimedMessage(this, broken, claimLock).MarkBad("invalid envelope: " + error.Message, null);
             return null;
         }
     }
@@ -299,10 +303,12 @@ public sealed class SpoolDirectory
     /// stale. Anything this process is receiving or has claimed is never touched. A receipt is
     /// stale when the process id in its message id is not running (or is this process, which
     /// does not hold it), or when neither of its files was written for <paramref name="staleAge"/>
-    /// (the id's pid may have been reused). A claim is stale when it was made
-    /// <paramref name="staleAge"/> ago or more: the file names cannot tell which process
-    /// claimed, so the age must exceed the longest forwarding attempt. A server that has the
-    /// spool to itself may pass <see cref="TimeSpan.Zero"/>.
+    /// (the id's pid may have been reused). A Relay claim is abandoned as soon as no process holds
+    /// its lock (its claimer died: see the claim lock a claimer keeps for as long as it holds a
+    /// message); a claim that cannot be judged that way (E-MailRelay's, or where .NET file locking
+    /// is switched off) is stale when it was made <paramref name="staleAge"/> ago or more, so that
+    /// age must exceed the longest forwarding attempt. A server that has the spool to itself may
+    /// pass <see cref="TimeSpan.Zero"/>.
     /// </remarks>
     /// <param name="staleAge">How long another process's receipt or claim may go untouched before it counts as abandoned.</param>
     /// <returns>How many claimed messages were returned to ready, and how many incomplete receipts and orphaned content files were removed.</returns>
@@ -324,7 +330,7 @@ public sealed class SpoolDirectory
                 continue;
             }
             string contentPath = System.IO.Path.Combine(Path, id + ContentSuffix);
-            if (state == RelayMessageState.Busy && now - File.GetLastWriteTimeUtc(envelopePath) >= staleAge)
+            if (state == RelayMessageState.Busy && IsAbandonedClaim(envelopePath, now - staleAge))
             {
                 if (ContendedFile.TryMove(envelopePath, PathOf(id, RelayMessageState.Ready)))
                 {
@@ -354,6 +360,13 @@ public sealed class SpoolDirectory
         }
         return (returned, removed);
     }
+
+    private static bool IsAbandonedClaim(string busyPath, DateTime staleBefore) => ClaimLock.Test(busyPath) switch
+    {
+        ClaimLock.Probe.Abandoned => true,
+        ClaimLock.Probe.Unknown => File.GetLastWriteTimeUtc(busyPath) <= staleBefore,
+        _ => false,
+    };
 
     private static bool IsAbandonedReceipt(string id, string envelopePath, string contentPath, DateTime staleBefore, Dictionary<int, bool> livePids)
     {
@@ -401,7 +414,7 @@ public sealed class SpoolDirectory
     {
         try
         {
-            File.SetLastWriteTimeUtc(envelopePath, DateTime.UtcNow);
+            File.SetLastWriteTimeUtc(envelopePath, ClaimLock.StampNow());
             return true;
         }
         catch (FileNotFoundException)

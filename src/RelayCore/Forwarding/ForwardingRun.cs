@@ -1,0 +1,354 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+using MailKit;
+using MailKit.Net.Smtp;
+using RelayCore.Hosting;
+using RelayCore.Net;
+using RelayCore.Spool;
+
+namespace RelayCore.Forwarding;
+
+/// <summary>
+/// One call of <see cref="ForwardingAgent.ForwardAsync"/>: the messages grouped by route in one queue,
+/// and the workers (one connection each) that pull from it.
+/// </summary>
+internal sealed class ForwardingRun
+{
+    private readonly ForwardingOptions _options;
+    private readonly Func<NextHopAddress, string, CancellationToken, Task<RelaySmtpClient>> _connect;
+    private readonly IdleConnectionPool _idle;
+    private readonly SpoolDirectory _spool;
+    private readonly Action<ForwardResult> _onResult;
+    private readonly CancellationToken _cancellationToken;
+    private readonly object _queueLock = new object();
+    private readonly object _resultLock = new object();
+    private readonly List<ForwardRoute> _routes = new List<ForwardRoute>();
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private int _nextRoute;
+    private int _sent;
+    private int _failed;
+    private int _deferred;
+    private long _bytes;
+    private int _connections;
+
+    internal ForwardingRun(
+        ForwardingOptions options,
+        Func<NextHopAddress, string, CancellationToken, Task<RelaySmtpClient>> connect,
+        IdleConnectionPool idle,
+        SpoolDirectory spool,
+        Action<ForwardResult> onResult,
+        CancellationToken cancellationToken)
+    {
+        _options = options;
+        _connect = connect;
+        _idle = idle;
+        _spool = spool;
+        _onResult = onResult;
+        _cancellationToken = cancellationToken;
+    }
+
+    internal ForwardingSummary Summary => new ForwardingSummary(_sent, _failed, _deferred, _bytes, _connections, _clock.Elapsed);
+
+    /// <summary>Groups the messages by route, in their order; a message whose ForwardToAddress cannot be parsed fails at once.</summary>
+    internal void Plan(IEnumerable<RelayMessage> messages)
+    {
+        var byKey = new Dictionary<string, ForwardRoute>(StringComparer.Ordinal);
+        foreach (RelayMessage message in messages)
+        {
+            if (message == null || message.State != RelayMessageState.Ready)
+            {
+                Log(RelayLogLevel.Information, "skipped " + message + ": not ready (" + message?.State + ")");
+                continue;
+            }
+            NextHopAddress hop = _options.NextHop;
+            if (message.ForwardToAddress.Length > 0 && !NextHopAddress.TryParse(message.ForwardToAddress, out hop))
+            {
+                FailUnroutable(message);
+                continue;
+            }
+            string key = ForwardRoute.KeyOf(hop, message.ClientAccountSelector);
+            if (!byKey.TryGetValue(key, out ForwardRoute route))
+            {
+                route = new ForwardRoute(hop, message.ClientAccountSelector);
+                byKey.Add(key, route);
+                _routes.Add(route);
+            }
+            route.Pending.Enqueue(message);
+        }
+    }
+
+    /// <summary>One connection's worth of work: takes messages until the queue is empty.</summary>
+    internal async Task WorkAsync()
+    {
+        ForwardRoute connectedRoute = null;
+        RelaySmtpClient client = null;
+        try
+        {
+            while (TryTake(connectedRoute, out ForwardRoute route, out RelayMessage message))
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (client != null && route != connectedRoute)
+                {
+                    _idle.Park(connectedRoute.Key, client);
+                    client = null;
+                }
+                connectedRoute = route;
+                if (client == null)
+                {
+                    client = await OpenAsync(route, message).ConfigureAwait(false);
+                    if (client == null)
+                    {
+                        continue;
+                    }
+                }
+                if (!await SendAsync(route, client, message).ConfigureAwait(false))
+                {
+                    await _idle.QuitAsync(client).ConfigureAwait(false);
+                    client = null;
+                }
+            }
+        }
+        finally
+        {
+            if (client != null)
+            {
+                if (_cancellationToken.IsCancellationRequested)
+                {
+                    // The session may be mid-transaction: never reuse it.
+                    client.Dispose();
+                }
+                else
+                {
+                    _idle.Park(connectedRoute.Key, client);
+                }
+            }
+        }
+    }
+
+    private bool TryTake(ForwardRoute preferred, out ForwardRoute route, out RelayMessage message)
+    {
+        lock (_queueLock)
+        {
+            // Stay on the connected route while it has mail; otherwise take routes in turn.
+            if (preferred != null && preferred.DeferReason == null && preferred.Pending.Count > 0)
+            {
+                route = preferred;
+                message = route.Pending.Dequeue();
+                return true;
+            }
+            for (int i = 0; i < _routes.Count; i++)
+            {
+                route = _routes[(_nextRoute + i) % _routes.Count];
+                if (route.DeferReason == null && route.Pending.Count > 0)
+                {
+                    _nextRoute = (_nextRoute + i + 1) % _routes.Count;
+                    message = route.Pending.Dequeue();
+                    return true;
+                }
+            }
+        }
+        route = null;
+        message = null;
+        return false;
+    }
+
+    /// <summary>An idle connection of the route that still answers, or a new one; null when the route failed (its messages are deferred).</summary>
+    private async Task<RelaySmtpClient> OpenAsync(ForwardRoute route, RelayMessage first)
+    {
+        RelaySmtpClient client;
+        while ((client = _idle.TryTake(route.Key)) != null)
+        {
+            try
+            {
+                // A parked session may have been closed by the next hop's own idle timeout.
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_cancellationToken);
+                deadline.CancelAfter(_options.ResponseTimeout);
+                await client.NoOpAsync(deadline.Token).ConfigureAwait(false);
+                Log(RelayLogLevel.Debug, "reusing a connection to " + route);
+                return client;
+            }
+            catch (Exception error) when (!_cancellationToken.IsCancellationRequested && !(error is OutOfMemoryException))
+            {
+                client.Dispose();
+            }
+        }
+        try
+        {
+            client = await _connect(route.Hop, route.AccountSelector, _cancellationToken).ConfigureAwait(false);
+            Interlocked.Increment(ref _connections);
+            client.Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds);
+            Log(RelayLogLevel.Information, "connected to " + route);
+            return client;
+        }
+        catch (Exception error) when (!_cancellationToken.IsCancellationRequested && !(error is OutOfMemoryException))
+        {
+            DeferRoute(route, first, "cannot connect to " + route.Hop + ": " + error.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Claims and sends one message; false when the connection can no longer be used.</summary>
+    private async Task<bool> SendAsync(ForwardRoute route, RelaySmtpClient client, RelayMessage message)
+    {
+        ClaimedMessage claim;
+        try
+        {
+            claim = _spool.TryClaim(message);
+        }
+        catch (SpoolFileInUseException error)
+        {
+            Log(RelayLogLevel.Warning, "skipped " + message.Id + ": " + error.Message);
+            return true;
+        }
+        if (claim == null)
+        {
+            Log(RelayLogLevel.Information, "skipped " + message.Id + ": claimed, removed or changed by another process");
+            return true;
+        }
+        using (claim)
+        {
+            var timer = Stopwatch.StartNew();
+            TransferReport report;
+            try
+            {
+                report = await client.TransferAsync(claim.Message, _options.EnvelopeFrom, _options.ForwardToSome, _cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception error) when (_cancellationToken.IsCancellationRequested && error is OperationCanceledException)
+            {
+                claim.Release();
+                Report(claim.Message, ForwardOutcome.Deferred, route, null, "cancelled", null, timer.Elapsed);
+                throw;
+            }
+            catch (Exception error) when (IsConnectionFailure(error))
+            {
+                claim.Release();
+                DeferRoute(route, claim.Message, "connection to " + route.Hop + " failed: " + error.Message, timer.Elapsed);
+                return false;
+            }
+            Settle(route, claim, report, timer.Elapsed);
+            if (!report.IsSent && !client.IsConnected)
+            {
+                // A refusal that closed the session (421): the next hop is going away for now.
+                DeferRoute(route, null, "the next hop " + route.Hop + " closed the connection: " + report.ReplyText);
+                return false;
+            }
+            return client.IsConnected;
+        }
+    }
+
+    private void Settle(ForwardRoute route, ClaimedMessage claim, TransferReport report, TimeSpan elapsed)
+    {
+        RelayMessage message = claim.Message;
+        ForwardOutcome outcome = report.IsSent ? ForwardOutcome.Sent : report.IsPermanent ? ForwardOutcome.Failed : ForwardOutcome.Deferred;
+        try
+        {
+            if (report.IsSent && report.Rejected.Count > 0)
+            {
+                RecipientRejection first = report.Rejected[0];
+                claim.CompleteForSome(report.RejectedAddresses, "recipient refused: " + first.Text, first.Code);
+            }
+            else if (report.IsSent)
+            {
+                claim.Complete();
+            }
+            else if (outcome == ForwardOutcome.Failed)
+            {
+                claim.MarkBad(report.ReplyText, report.ReplyCode);
+            }
+            else
+            {
+                claim.Release();
+            }
+        }
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
+        {
+            // The next hop's answer stands; only the spool could not record it.
+            Log(RelayLogLevel.Error, message.Id + ": " + outcome + " but the spool could not be updated: " + error.Message);
+        }
+        Report(message, outcome, route, report.ReplyCode, report.ReplyText, report, elapsed);
+    }
+
+    /// <summary>Defers a route for the rest of the run: the given message (not claimed, or released) and every one still queued.</summary>
+    private void DeferRoute(ForwardRoute route, RelayMessage message, string reason, TimeSpan elapsed = default)
+    {
+        List<RelayMessage> rest;
+        lock (_queueLock)
+        {
+            route.Defer(reason);
+            rest = route.Pending.ToList();
+            route.Pending.Clear();
+        }
+        Log(RelayLogLevel.Warning, reason + (rest.Count > 0 ? "; " + rest.Count + " more message(s) wait for the next run" : string.Empty));
+        if (message != null)
+        {
+            Report(message, ForwardOutcome.Deferred, route, null, route.DeferReason, null, elapsed);
+        }
+        foreach (RelayMessage waiting in rest)
+        {
+            Report(waiting, ForwardOutcome.Deferred, route, null, route.DeferReason, null, TimeSpan.Zero);
+        }
+    }
+
+    private void FailUnroutable(RelayMessage message)
+    {
+        ClaimedMessage claim = _spool.TryClaim(message);
+        if (claim == null)
+        {
+            return;
+        }
+        string reason = "invalid ForwardToAddress '" + message.ForwardToAddress + "'";
+        claim.MarkBad(reason, null);
+        Report(claim.Message, ForwardOutcome.Failed, null, null, reason, null, TimeSpan.Zero);
+    }
+
+    private void Report(RelayMessage message, ForwardOutcome outcome, ForwardRoute route, int? code, string text, TransferReport report, TimeSpan elapsed)
+    {
+        long bytes = outcome == ForwardOutcome.Sent ? message.Size : 0;
+        var result = new ForwardResult(
+            message.Id,
+            outcome,
+            route?.Hop.ToString() ?? message.ForwardToAddress,
+            code,
+            text,
+            report?.Accepted,
+            report?.RejectedAddresses,
+            bytes,
+            elapsed);
+        lock (_resultLock)
+        {
+            switch (outcome)
+            {
+                case ForwardOutcome.Sent: _sent++; _bytes += bytes; break;
+                case ForwardOutcome.Failed: _failed++; break;
+                default: _deferred++; break;
+            }
+            Log(outcome == ForwardOutcome.Sent ? RelayLogLevel.Information : RelayLogLevel.Warning, "forwarded " + result);
+            _onResult?.Invoke(result);
+        }
+    }
+
+    private static bool IsConnectionFailure(Exception error) =>
+        error is IOException ||
+        error is SocketException ||
+        error is SmtpProtocolException ||
+        error is ServiceNotConnectedException ||
+        error is TimeoutException ||
+        error is OperationCanceledException;
+
+    private void Log(RelayLogLevel level, string text)
+    {
+        if (level >= _options.LogLevel)
+        {
+            _options.Log?.Invoke(level, text);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using MimeKit;
+using RelayCore.Spool;
+
+namespace RelayCore.Forwarding;
+
+/// <summary>
+/// The body of the <see cref="MimeMessage"/> MailKit is given to send: with <see cref="SpooledHeaderBlock"/>
+/// it writes the spooled content file's bytes as they are, so nothing on MailKit's path parses,
+/// re-encodes or re-folds the message.
+/// </summary>
+/// <remarks>
+/// MimeMessage.WriteTo is not virtual. It writes the message's headers, a blank line, then calls the
+/// body's virtual WriteTo with contentOnly: true. So the file is split where MIME splits it: the header
+/// block goes out as one opaque header (MimeKit writes an invalid header's raw bytes and nothing else),
+/// MimeKit's blank line stands for the file's own, and this body writes the rest from the file. A file
+/// without a blank line is all header block bar its last line end, which MimeKit's blank line then
+/// supplies. The entity's own Content-Type and Content-Transfer-Encoding exist only because MailKit
+/// chooses MAIL FROM's BODY= parameter by walking the MIME parts' transfer encodings; they are hidden by
+/// <see cref="CreateFormatOptions"/> so they are never written. The content file is CRLF and not
+/// dot-stuffed: MailKit's DATA path stuffs it once (its SmtpDataFilter), BDAT sends it as it is.
+/// </remarks>
+internal sealed class SpooledContent : MimePart
+{
+    private const int CopyBufferSize = 64 * 1024;
+    private const int ScanBufferSize = 8 * 1024;
+    private static readonly byte[] s_crlf = { (byte)'\r', (byte)'\n' };
+
+    private static readonly HeaderId[] s_hiddenHeaders =
+    {
+        HeaderId.ContentType, HeaderId.ContentTransferEncoding, HeaderId.MimeVersion,
+    };
+
+    private readonly string _path;
+    private readonly long _bodyOffset;
+    private readonly long _bodyLength;
+    private readonly bool _appendNewLine;
+
+    private SpooledContent(string path, long bodyOffset, long bodyLength, bool appendNewLine, ContentEncoding marker)
+        : base("application", "x-relay-spooled")
+    {
+        _path = path;
+        _bodyOffset = bodyOffset;
+        _bodyLength = bodyLength;
+        _appendNewLine = appendNewLine;
+        ContentTransferEncoding = marker;
+    }
+
+    /// <summary>The bytes the whole message writes: the file, plus a CRLF when the file lacks a final one (SMTP data must end with a line end).</summary>
+    internal long Length { get; private set; }
+
+    /// <summary>Wraps a spooled content file in a message MailKit can send unchanged.</summary>
+    /// <param name="contentPath">The content file.</param>
+    /// <param name="bodyType">The BODY= declaration to make: 8BITMIME and BINARYMIME mark the part so MailKit names them.</param>
+    /// <returns>A message whose only header is the file's header block and whose body is the rest of the file.</returns>
+    /// <exception cref="FileNotFoundException">The content file is missing.</exception>
+    internal static MimeMessage CreateMessage(string contentPath, MessageBodyType bodyType)
+    {
+        byte[] headerBlock;
+        long fileLength, bodyOffset;
+        bool endsWithNewLine;
+        using (FileStream file = Open(contentPath, FileOptions.None))
+        {
+            fileLength = file.Length;
+            endsWithNewLine = fileLength >= 2 && EndsWithCrLf(file);
+            file.Position = 0;
+            (headerBlock, bodyOffset) = ReadHeaderBlock(file, fileLength, endsWithNewLine);
+        }
+        // Without a blank line the body is empty and MimeKit's blank line is the missing line end.
+        bool appendNewLine = !endsWithNewLine && bodyOffset < fileLength;
+        var body = new SpooledContent(contentPath, bodyOffset, fileLength - bodyOffset, appendNewLine, Marker(bodyType))
+        {
+            Length = fileLength + (endsWithNewLine ? 0 : s_crlf.Length),
+        };
+        var message = new MimeMessage((IEnumerable<Header>)(headerBlock.Length == 0 ? Array.Empty<Header>() : new Header[] { new SpooledHeaderBlock(headerBlock) }))
+        {
+            Body = body,
+        };
+        return message;
+    }
+
+    /// <summary>The format options to send with: the MIME structure's own headers hidden.</summary>
+    /// <param name="international">Whether the envelope's mailboxes are UTF-8 (SMTPUTF8).</param>
+    /// <returns>The options.</returns>
+    internal static FormatOptions CreateFormatOptions(bool international)
+    {
+        FormatOptions options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        options.International = international;
+        foreach (HeaderId id in s_hiddenHeaders)
+        {
+            options.HiddenHeaders.Add(id);
+        }
+        return options;
+    }
+
+    /// <inheritdoc/>
+    public override void Prepare(EncodingConstraint constraint, int maxLineLength = 78)
+    {
+        // The spooled bytes are final: no re-encoding to fit a constraint.
+    }
+
+    /// <inheritdoc/>
+    public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            using FileStream file = OpenBody();
+            long left = _bodyLength;
+            int read;
+            while (left > 0 && (read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left))) > 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                stream.Write(buffer, 0, read);
+                left -= read;
+            }
+            if (_appendNewLine)
+            {
+                stream.Write(s_crlf, 0, s_crlf.Length);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
+    {
+        // One read and one write per 64 KiB: a small message reaches the socket in one piece.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+        try
+        {
+            using FileStream file = OpenBody();
+            long left = _bodyLength;
+            int read;
+            while (left > 0 && (read = await file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                await stream.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                left -= read;
+            }
+            if (_appendNewLine)
+            {
+                await stream.WriteAsync(s_crlf, 0, s_crlf.Length, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private FileStream OpenBody()
+    {
+        FileStream file = Open(_path, FileOptions.SequentialScan);
+        file.Position = _bodyOffset;
+        return file;
+    }
+
+    private static FileStream Open(string path, FileOptions options) =>
+        new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, options);
+
+    /// <summary>
+    /// The bytes before the blank line that ends the header block (each header line with its CRLF),
+    /// and where the body starts after that blank line; without a blank line, the whole file bar
+    /// its final CRLF.
+    /// </summary>
+    private static (byte[] HeaderBlock, long BodyOffset) ReadHeaderBlock(FileStream file, long fileLength, bool endsWithNewLine)
+    {
+        using var block = new MemoryStream();
+        byte[] buffer = new byte[ScanBufferSize];
+        int read;
+        while ((read = file.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            long scanFrom = Math.Max(0, block.Length - 3);
+            block.Write(buffer, 0, read);
+            byte[] bytes = block.GetBuffer();
+            if (block.Length >= 2 && bytes[0] == '\r' && bytes[1] == '\n')
+            {
+                return (Array.Empty<byte>(), 2);
+            }
+            for (long i = scanFrom; i + 3 < block.Length; i++)
+            {
+                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+                {
+                    byte[] header = new byte[i + 2];
+                    Array.Copy(bytes, header, header.Length);
+                    return (header, i + 4);
+                }
+            }
+        }
+        byte[] whole = block.ToArray();
+        if (endsWithNewLine)
+        {
+            Array.Resize(ref whole, whole.Length - 2);
+        }
+        return (whole, fileLength);
+    }
+
+    private static bool EndsWithCrLf(FileStream file)
+    {
+        file.Seek(-2, SeekOrigin.End);
+        return file.ReadByte() == '\r' && file.ReadByte() == '\n';
+    }
+
+    private static ContentEncoding Marker(MessageBodyType bodyType) => bodyType switch
+    {
+        MessageBodyType.EightBitMime => ContentEncoding.EightBit,
+        MessageBodyType.BinaryMime => ContentEncoding.Binary,
+        _ => ContentEncoding.SevenBit,
+    };
+}
