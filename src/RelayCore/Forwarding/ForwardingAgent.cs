@@ -110,7 +110,7 @@ public sealed class ForwardingAgent : IAsyncDisposable
     private async Task<RelaySmtpClient> ConnectPlainAsync(NextHopAddress hop, string accountSelector, CancellationToken cancellationToken)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var client = new RelaySmtpClient();
+        var client = new RelaySmtpClient(hop, new ProtocolTranscript(_options.Log, _options.LogLevel, "forward " + hop + ": "));
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
