@@ -17,6 +17,7 @@
         'Start-RelayServer'
         'Stop-RelayServer'
         'Get-RelayServer'
+        'Invoke-RelayForward'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
