@@ -3,7 +3,6 @@
 
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using RelayCore.Forwarding;
@@ -203,18 +202,15 @@ public sealed class InvokeRelayForwardCommand : RelayForwardingCmdlet
     {
         WriteProgress(progress.Add(result));
         byId.TryGetValue(result.Id, out RelayMessage message);
-        switch (result.Outcome)
+        // The engine's log already has a line for each outcome; what is not Sent is also an error record,
+        // so that -ErrorVariable, -ErrorAction and a scheduled task's exit code see it.
+        if (result.Outcome != ForwardOutcome.Sent)
         {
-            case ForwardOutcome.Sent:
-                WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Sent {0} to {1}: {2} {3}", result.Id, result.NextHop, result.ReplyCode, result.ReplyText));
-                break;
-            case ForwardOutcome.Failed:
+            if (result.Outcome == ForwardOutcome.Failed)
+            {
                 _failedIds.Add(result.Id);
-                WriteError(ErrorMapping.ForwardResultError(result, (object)message ?? result.Id));
-                break;
-            default:
-                WriteError(ErrorMapping.ForwardResultError(result, (object)message ?? result.Id));
-                break;
+            }
+            WriteError(ErrorMapping.ForwardResultError(result, (object)message ?? result.Id));
         }
         if (PassThru)
         {

@@ -87,7 +87,7 @@ public sealed class InvokeRelayForwardTests : IClassFixture<ModuleRunspace>
         PipelineResult result = _shell.Invoke(SubmitThree + "Invoke-RelayForward -To $hop -SpoolPath $spool -Verbose", ("spool", spool.Path), ("hop", HopOf(hop)));
 
         AssertNoErrors(result);
-        Assert.Equal(3, result.Verbose.Count(line => line.StartsWith("Sent emailrelay.", StringComparison.Ordinal)));
+        Assert.Equal(3, result.Verbose.Count(line => line.Contains("emailrelay.", StringComparison.Ordinal) && line.Contains(" Sent ", StringComparison.Ordinal)));
         Assert.Contains(result.Verbose, line => line.StartsWith("3 sent, 0 failed, 0 deferred,", StringComparison.Ordinal));
     }
 
