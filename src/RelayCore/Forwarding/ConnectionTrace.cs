@@ -22,6 +22,11 @@ internal sealed class ConnectionTrace
 
     internal TimeSpan? SocksElapsed { get; set; }
 
+    /// <summary>When (on the SMTP transcript's clock) the TCP or SOCKS connection was up.</summary>
+    internal TimeSpan ConnectedAt { get; set; }
+
+    internal ServerCertificateInfo Certificate { get; set; }
+
     internal TimeSpan? AuthElapsed { get; set; }
 
     internal string AuthDetail { get; set; }

@@ -24,6 +24,11 @@ public sealed class ForwardingOptions
     public SocksProtocol SocksProtocol { get; set; } = SocksProtocol.Socks4a;
 
     /// <summary>An E-MailRelay secrets file whose <c>client</c> lines are the forwarding accounts (selected by ClientAccountSelector).</summary>
+    /// <remarks>
+    /// When an account applies (a line without selector, <see cref="Credential"/>, <see cref="ClientAccount"/> or
+    /// <see cref="OAuthToken"/>, or the envelope's selector line), a next hop that offers no AUTH fails the
+    /// session: mail is never sent unauthenticated by surprise. A selector that no line carries fails too.
+    /// </remarks>
     public string ClientSecretsPath { get; set; }
 
     /// <summary>
@@ -44,6 +49,12 @@ public sealed class ForwardingOptions
     public IList<string> AvoidAuthMechanisms { get; } = new List<string>();
 
     /// <summary>TLS towards the next hop.</summary>
+    /// <remarks>
+    /// A mechanism that sends a reusable secret (PLAIN, LOGIN, XOAUTH2) is used only over TLS; without TLS
+    /// the session fails at AUTH rather than reveal it, unless this is <see cref="ClientTlsMode.None"/>, an
+    /// explicit choice that is logged at Warning. CRAM-MD5 reveals no password and may go over plain TCP.
+    /// A certificate that does not verify fails the session in every TLS mode; it never falls back to plain.
+    /// </remarks>
     public ClientTlsMode Tls { get; set; } = ClientTlsMode.StartTlsWhenOffered;
 
     /// <summary>A PEM file of CA certificates to trust, in addition to the system store.</summary>

@@ -3,6 +3,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -104,7 +105,14 @@ internal sealed class NextHopConnector
             Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds),
             LocalDomain = string.IsNullOrEmpty(_options.HeloDomain) ? Dns.GetHostName() : _options.HeloDomain,
         };
-        client.ServerCertificateValidationCallback = _certificates.CreateCallback(info => client.ServerCertificate = info);
+        client.ServerCertificateValidationCallback = _certificates.CreateCallback(info =>
+        {
+            client.ServerCertificate = info;
+            if (trace != null)
+            {
+                trace.Certificate = info;
+            }
+        });
         if (_certificates.ClientCertificate != null)
         {
             client.ClientCertificates = new X509CertificateCollection { _certificates.ClientCertificate };
@@ -117,7 +125,7 @@ internal sealed class NextHopConnector
                 await AuthenticateAsync(client, account, trace, cancellationToken).ConfigureAwait(false);
             }
             transcript.IsRecording = false;
-            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.SslProtocol + " " + client.SslCipherAlgorithm : ", no TLS") +
+            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.TlsProtocol + " " + client.TlsCipher : ", no TLS") +
                 (client.AuthenticatedAs != null ? ", authenticated as " + client.AuthenticatedAs + " with " + client.AuthenticationMechanism : string.Empty));
             return client;
         }
@@ -141,7 +149,7 @@ internal sealed class NextHopConnector
         };
         Socket socket = null;
         Stream proxied = null;
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         if (hop.UsesSocks)
         {
             proxied = await ConnectThroughSocksAsync(hop, trace, cancellationToken).ConfigureAwait(false);
@@ -152,6 +160,7 @@ internal sealed class NextHopConnector
             if (trace != null)
             {
                 trace.ConnectElapsed = clock.Elapsed;
+                trace.ConnectedAt = client.Transcript.Elapsed;
                 trace.ConnectDetail = "from " + socket.LocalEndPoint + " to " + socket.RemoteEndPoint;
             }
         }
@@ -167,11 +176,16 @@ internal sealed class NextHopConnector
                 await client.ConnectAsync(proxied, tlsName, hop.Port, secure, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (Exception error) when (IsSessionFailure(error, cancellationToken))
+        catch (Exception error)
         {
+            // Until MailKit holds the connection, it is ours to close, whatever went wrong (cancellation too).
             socket?.Dispose();
             proxied?.Dispose();
-            throw SessionFailure(client, hopText, error);
+            if (IsSessionFailure(error, cancellationToken))
+            {
+                throw SessionFailure(client, hopText, error);
+            }
+            throw;
         }
         if (_options.Tls == ClientTlsMode.None || (_options.Tls == ClientTlsMode.StartTlsWhenOffered && !client.IsSecure))
         {
@@ -190,7 +204,7 @@ internal sealed class NextHopConnector
         {
             proxy.LocalEndPoint = new IPEndPoint(_options.LocalAddress, 0);
         }
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(_options.ConnectTimeout);
         try
@@ -205,6 +219,7 @@ internal sealed class NextHopConnector
             if (trace != null)
             {
                 trace.SocksElapsed = clock.Elapsed;
+                trace.ConnectedAt = trace.Transcript.Elapsed;
                 trace.ConnectDetail = "through " + (_options.SocksProtocol == SocksProtocol.Socks5 ? "SOCKS 5" : "SOCKS 4a") + " proxy " + hop.SocksHost + ":" + hop.SocksPort;
             }
             return stream;
@@ -312,7 +327,7 @@ internal sealed class NextHopConnector
         }
         string mechanism = ChooseMechanism(client, account, hopText);
         SaslMechanism sasl = account.CreateMechanism(mechanism);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var clock = Stopwatch.StartNew();
         try
         {
             await client.AuthenticateAsync(sasl, cancellationToken).ConfigureAwait(false);
@@ -441,12 +456,7 @@ internal sealed class NextHopConnector
         {
             return (null, null);
         }
-        string text = lines[lines.Count - 1].Text;
-        if (text.Length >= 3 && int.TryParse(text.Substring(0, 3), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int code))
-        {
-            return (code, text.Length > 4 ? text.Substring(4) : string.Empty);
-        }
-        return (null, text);
+        return ProtocolTranscript.ParseReply(lines[lines.Count - 1].Text);
     }
 
     private void Log(RelayLogLevel level, string text)

@@ -81,9 +81,10 @@ internal sealed class PopBeforeSmtp
         using var client = new Pop3Client(transcript) { Timeout = (int)_options.ResponseTimeout.TotalMilliseconds };
         client.ServerCertificateValidationCallback = _certificates.CreateCallback(_ => { });
         int count;
+        Socket socket = null;
         try
         {
-            Socket socket = await _connector.ConnectSocketAsync(_pop.Server.Host, _pop.Server.Port, hopText, ConnectionStep.Pop, cancellationToken).ConfigureAwait(false);
+            socket = await _connector.ConnectSocketAsync(_pop.Server.Host, _pop.Server.Port, hopText, ConnectionStep.Pop, cancellationToken).ConfigureAwait(false);
             await client.ConnectAsync(socket, _pop.Server.Host, _pop.Server.Port, SecureOptions(_pop.Tls), cancellationToken).ConfigureAwait(false);
             // Exactly the method chosen: no SASL, and APOP only when asked for.
             client.AuthenticationMechanisms.Clear();
@@ -99,12 +100,19 @@ internal sealed class PopBeforeSmtp
             }
             await client.AuthenticateAsync(_credential, cancellationToken).ConfigureAwait(false);
             Log(prefix + "logged in as " + _credential.UserName + " with " + Method + " at " + Now());
-            count = await client.GetMessageCountAsync(cancellationToken).ConfigureAwait(false);
+            // MailKit sends STAT right after the login; its answer is the minimal handshake.
+            count = client.Count;
             Log(prefix + "STAT: " + count.ToString(CultureInfo.InvariantCulture) + " message(s)");
             await client.DisconnectAsync(true, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception error) when (IsPopFailure(error, cancellationToken))
+        catch (Exception error)
         {
+            // Until MailKit holds the connection, it is ours to close, whatever went wrong (cancellation too).
+            socket?.Dispose();
+            if (!IsPopFailure(error, cancellationToken))
+            {
+                throw;
+            }
             bool refused = error is AuthenticationException || error is Pop3CommandException;
             string reason = error is OperationCanceledException ? "no answer within " + _options.ResponseTimeout.TotalSeconds + " s" : error.Message;
             throw new ForwardingConnectionException(
@@ -112,7 +120,12 @@ internal sealed class PopBeforeSmtp
                 ConnectionStep.Pop, hopText, null, refused ? error.Message : null, !refused && !(error is SslHandshakeException), error);
         }
         Log(prefix + "QUIT at " + Now() + "; waiting " + _pop.Delay.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture) + " s before connecting to " + hopText);
-        await Task.Delay(_pop.Delay, cancellationToken).ConfigureAwait(false);
+        var waited = Stopwatch.StartNew();
+        // A timer may fire a tick early; the ISP's relay list is promised the whole delay.
+        while (waited.Elapsed < _pop.Delay)
+        {
+            await Task.Delay(_pop.Delay - waited.Elapsed + TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+        }
         Log(prefix + "delay over at " + Now() + "; connecting to " + hopText);
         if (trace != null)
         {

@@ -4,6 +4,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using MailKit;
 using RelayCore.Hosting;
@@ -57,6 +58,16 @@ internal sealed class ProtocolTranscript : IProtocolLogger
 
     /// <summary>Time since the transcript was made.</summary>
     internal TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>Splits a reply line into its code and text; no code when the line does not start with three digits.</summary>
+    internal static (int? Code, string Text) ParseReply(string line)
+    {
+        if (line.Length >= 3 && int.TryParse(line.Substring(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out int code))
+        {
+            return (code, line.Length > 4 ? line.Substring(4) : string.Empty);
+        }
+        return (null, line);
+    }
 
     /// <inheritdoc/>
     public void LogConnect(Uri uri)

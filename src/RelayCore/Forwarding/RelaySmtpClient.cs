@@ -34,4 +34,24 @@ internal sealed partial class RelaySmtpClient : SmtpClient
 
     /// <summary>The SASL mechanism used; null when it sent no AUTH.</summary>
     internal string AuthenticationMechanism { get; set; }
+
+    /// <summary>The TLS protocol of the session, e.g. <c>Tls13</c>; null without TLS.</summary>
+    internal string TlsProtocol => IsSecure ? SslProtocol.ToString() : null;
+
+    /// <summary>The negotiated cipher suite (the cipher and its strength where the platform cannot name the suite); null without TLS.</summary>
+    internal string TlsCipher
+    {
+        get
+        {
+            if (!IsSecure)
+            {
+                return null;
+            }
+#if NET
+            return SslCipherSuite?.ToString();
+#else
+            return SslCipherAlgorithm + " " + SslCipherStrength;
+#endif
+        }
+    }
 }

@@ -83,7 +83,7 @@ public sealed class SocksTests
     public async Task Connect_Socks4aProxyNotListening_FailsAtConnectTransient()
     {
         using var context = new ForwardingTestContext();
-        int closed = FreePort.Next();
+        int closed = LoopbackPort.Next();
 
         var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() =>
             new NextHopConnector(context.Options).ConnectAsync(NextHopAddress.Parse("localhost:25@127.0.0.1:" + closed), null, context.Token));

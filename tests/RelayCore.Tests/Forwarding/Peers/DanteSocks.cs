@@ -4,7 +4,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Net.Sockets;
 using System.Threading.Tasks;
 using RelayCore.Tests.Hosting;
 using Xunit.Abstractions;
@@ -36,7 +35,7 @@ internal sealed class DanteSocks : IAsyncDisposable
 
     internal static async Task<DanteSocks> StartAsync(string directory)
     {
-        int port = FreePort.Next();
+        int port = LoopbackPort.Next();
         string log = Path.Combine(directory, "danted.log");
         string config = Path.Combine(directory, "danted.conf");
         File.WriteAllText(config, string.Join("\n",
@@ -61,7 +60,7 @@ internal sealed class DanteSocks : IAsyncDisposable
         var socks = new DanteSocks(process, port, log);
         try
         {
-            await TestServer.WaitUntilAsync(socks.IsListening, "danted listening on port " + port + ": " + string.Join(" | ", process.Output));
+            await TestServer.WaitUntilAsync(() => LoopbackPort.IsListening(port), "danted listening on port " + port + ": " + string.Join(" | ", process.Output));
             return socks;
         }
         catch
@@ -78,18 +77,4 @@ internal sealed class DanteSocks : IAsyncDisposable
     internal string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : string.Empty;
 
     public ValueTask DisposeAsync() => _process.DisposeAsync();
-
-    private bool IsListening()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        try
-        {
-            socket.Connect("127.0.0.1", Port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

@@ -46,7 +46,7 @@ internal sealed class SshSocks : IAsyncDisposable
         File.Copy(clientKey + ".pub", authorized);
         // sshd refuses to start without its privilege separation directory, which only a booted system makes.
         Directory.CreateDirectory("/run/sshd");
-        int sshPort = FreePort.Next();
+        int sshPort = LoopbackPort.Next();
         string config = Path.Combine(directory, "sshd_config");
         File.WriteAllText(config, string.Join("\n",
             "Port " + sshPort,
@@ -67,7 +67,7 @@ internal sealed class SshSocks : IAsyncDisposable
         try
         {
             await daemon.WaitForLineAsync("Server listening on 127.0.0.1");
-            int socksPort = FreePort.Next();
+            int socksPort = LoopbackPort.Next();
             client = PeerProcess.Start(Client, "-N", "-v", "-D", "127.0.0.1:" + socksPort, "-p", sshPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 "-i", clientKey, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes",
                 Environment.UserName + "@127.0.0.1");

@@ -6,7 +6,7 @@ STARTTLS or implicit TLS, optional client certificates, and an optional POP-befo
 that reads dovecot's login log the way classic pop-before-smtp daemons do.
 
 Prints "READY <port>" once listening. Appends one JSON object per event to --record:
-connect, auth (mechanism, user, ok, tls, client_cert), tls (client certificate subject), message
+connect, ehlo (hostname), auth (mechanism, user, ok, tls, client_cert), message
 (from, to, auth user, tls), refused (reason). Times are Unix seconds (wall clock, as dovecot logs).
 """
 
@@ -111,6 +111,7 @@ def authenticator(server, session, envelope, mechanism, data):
 class Handler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
+        record("ehlo", hostname=hostname)
         # aiosmtpd always lists AUTH; a next hop that offers none must not.
         return [r for r in responses if OFFERED or not r[4:].startswith("AUTH")]
 

@@ -1,0 +1,17 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+namespace RelayCore.Forwarding;
+
+/// <summary>How one step of a connection probe went.</summary>
+public enum ConnectionProbeOutcome
+{
+    /// <summary>The step worked.</summary>
+    Succeeded,
+
+    /// <summary>The step failed; the probe stopped here.</summary>
+    Failed,
+
+    /// <summary>The step was not configured (no POP-before-SMTP, no account) or not needed (TLS turned off or not offered).</summary>
+    Skipped,
+}
