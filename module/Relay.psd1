@@ -18,6 +18,7 @@
         'Stop-RelayServer'
         'Get-RelayServer'
         'Invoke-RelayForward'
+        'Test-RelayConnection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
