@@ -129,6 +129,21 @@ public sealed class InvokeRelayForwardTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public void NextHopDown_ErrorActionStop_StopsAtTheFirstDeferralAndLeavesNothingBusy()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+
+        PipelineResult result = _shell.Invoke(
+            SubmitThree + "try { Invoke-RelayForward -To $hop -SpoolPath $spool -ErrorAction Stop } catch { 'stopped: ' + $_.FullyQualifiedErrorId }",
+            ("spool", spool.Path),
+            ("hop", "127.0.0.1:" + ClosedPort.Find()));
+
+        Assert.Equal(new[] { "stopped: RelayMessageDeferred,RelayCmdlets.InvokeRelayForwardCommand" }, result.OutputOf<string>());
+        Assert.Empty(Directory.GetFiles(spool.Path, "*.busy"));
+        Assert.Equal(3, Directory.GetFiles(spool.Path, "*.envelope").Length);
+    }
+
+    [Fact]
     public void WhatIf_WholeSpool_ListsEachMessageWithItsNextHopAndTouchesNothing()
     {
         using TestSpool spool = TestSpool.CreateEmpty();
