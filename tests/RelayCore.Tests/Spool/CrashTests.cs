@@ -69,32 +69,8 @@ public sealed class CrashTests
         }
     }
 
-    private static Process StartCommitLoop(string spoolPath, int sessions)
-    {
-        string assembly = typeof(ChildProcessEntry).Assembly.Location;
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (string argument in new[] { assembly, ChildProcessEntry.CommitLoop, spoolPath, sessions.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-        {
-            start.ArgumentList.Add(argument);
-        }
-        return Process.Start(start);
-    }
-
-    private static string DotnetHost()
-    {
-        string host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-        {
-            return host;
-        }
-        string current = Environment.ProcessPath;
-        return current != null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-    }
+    private static Process StartCommitLoop(string spoolPath, int sessions) =>
+        ChildProcessEntry.Start(ChildProcessEntry.CommitLoop, spoolPath, sessions.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static async Task<bool> WaitForAsync(Func<bool> condition, TimeSpan limit)
     {

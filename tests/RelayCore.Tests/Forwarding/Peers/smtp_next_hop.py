@@ -34,6 +34,7 @@ def parse_arguments():
     parser.add_argument("--drop-in-data", action="store_true", help="close the connection after the first line of DATA")
     parser.add_argument("--dkim-txt", help="a file holding the DKIM key record: verify every message against it")
     parser.add_argument("--stall-data", action="store_true", help="never answer the DATA command")
+    parser.add_argument("--stall-after", type=int, default=0, help="with --stall-data: accept this many messages first")
     return parser.parse_args()
 
 
@@ -160,7 +161,7 @@ class NextHopSmtp(SMTP):
         await super().smtp_QUIT(arg)
 
     async def smtp_DATA(self, arg):
-        if self.recorder.args.stall_data:
+        if self.recorder.args.stall_data and self.recorder.count >= self.recorder.args.stall_after:
             self.recorder.log_connection("stalled %d" % self.connection_number)
             await asyncio.sleep(self.recorder.args.lifetime)
             return

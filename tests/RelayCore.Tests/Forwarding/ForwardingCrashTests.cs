@@ -1,0 +1,63 @@
+// Copyright (c) The Relay authors.
+// Licensed under the MIT licence.
+
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using RelayCore.Forwarding;
+using RelayCore.Spool;
+using RelayCore.Tests.Forwarding.Peers;
+using RelayCore.Tests.Spool;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace RelayCore.Tests.Forwarding;
+
+public sealed class ForwardingCrashTests
+{
+    private const int MessageCount = 8;
+    private const int AcceptedBeforeStall = 3;
+
+    private readonly ITestOutputHelper _output;
+
+    public ForwardingCrashTests(ITestOutputHelper output) => _output = output;
+
+    [Fact]
+    public async Task Forwarder_KilledMidSend_NextRunSendsEveryMessageExactlyOnce()
+    {
+        await using SmtpNextHop stalling = await SmtpNextHop.StartAsync(_output, "--stall-data", "--stall-after", AcceptedBeforeStall.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await using SmtpNextHop healthy = await SmtpNextHop.StartAsync(_output);
+        if (stalling == null || healthy == null)
+        {
+            return;
+        }
+        using var spool = new ForwardingSpool();
+        List<RelayMessage> added = await spool.AddManyAsync(MessageCount);
+        using Process child = ChildProcessEntry.Start(ChildProcessEntry.Forward, spool.Path, stalling.Address.ToString());
+        Task<string> childOutput = child.StandardOutput.ReadToEndAsync();
+        Task<string> childErrors = child.StandardError.ReadToEndAsync();
+
+        bool stalled = await SmtpNextHop.WaitForAsync(() => stalling.Stalls > 0 || child.HasExited, TimeSpan.FromSeconds(30));
+        (int returnedWhileAlive, int _) = spool.Spool.Recover();
+        int busyWhileAlive = spool.InState(RelayMessageState.Busy).Count;
+        child.Kill();
+        await child.WaitForExitAsync();
+        _output.WriteLine("child: " + await childOutput + await childErrors);
+        int busyAfterKill = spool.InState(RelayMessageState.Busy).Count;
+        (ForwardingSummary second, List<ForwardResult> _) = await spool.ForwardAsync(ForwardingSpool.Options(healthy.Address));
+
+        Assert.True(stalled && stalling.Stalls > 0, "the child never reached the stalled DATA");
+        Assert.Equal(0, returnedWhileAlive);
+        Assert.Equal(1, busyWhileAlive);
+        Assert.Equal(1, busyAfterKill);
+        Assert.Equal(MessageCount - AcceptedBeforeStall, second.Sent);
+        List<string> delivered = stalling.Messages().Concat(healthy.Messages()).Select(message => Encoding.ASCII.GetString(message.Data)).ToList();
+        List<string> expected = Enumerable.Range(0, MessageCount).Select(i => Encoding.ASCII.GetString(ForwardingSpool.SimpleContent("message " + i))).ToList();
+        Assert.Equal(expected.OrderBy(text => text, StringComparer.Ordinal), delivered.OrderBy(text => text, StringComparer.Ordinal));
+        Assert.Equal(0, spool.FileCount);
+        Assert.Equal(MessageCount, added.Count);
+    }
+}
