@@ -125,7 +125,6 @@ public sealed class InvokeRelayForwardCommand : RelayForwardingCmdlet
         }
     }
 
-
     private ForwardingAgent CreateAgent()
     {
         try
