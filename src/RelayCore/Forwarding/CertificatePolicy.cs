@@ -6,6 +6,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net.Security;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using RelayCore.Net;
@@ -40,8 +41,8 @@ internal sealed class CertificatePolicy
     /// <summary>The certificate to present to next hops that ask for one; null for none.</summary>
     internal X509Certificate2 ClientCertificate { get; }
 
-    /// <summary>Makes the validation callback of one connection; it hands what it found to <paramref name="record"/>.</summary>
-    internal RemoteCertificateValidationCallback CreateCallback(Action<ServerCertificateInfo> record) =>
+    /// <summary>Makes the validation callback of one connection to <paramref name="expectedName"/>; it hands what it found to <paramref name="record"/>.</summary>
+    internal RemoteCertificateValidationCallback CreateCallback(string expectedName, Action<ServerCertificateInfo> record) =>
         (sender, certificate, chain, errors) =>
         {
             if (certificate == null)
@@ -50,17 +51,17 @@ internal sealed class CertificatePolicy
                 return _skip;
             }
             using var presented = new X509Certificate2(certificate);
-            string problem = Check(presented, chain, errors);
+            string problem = Check(presented, chain, errors, expectedName);
             record(Describe(presented, problem));
             return problem.Length == 0 || _skip;
         };
 
-    private string Check(X509Certificate2 certificate, X509Chain chain, SslPolicyErrors errors)
+    private string Check(X509Certificate2 certificate, X509Chain chain, SslPolicyErrors errors, string expectedName)
     {
         var problems = new List<string>();
         if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0)
         {
-            problems.Add("its names do not include the name expected (set the TLS server name if the next hop is reached by another name)");
+            problems.Add("its names do not include '" + expectedName + "' (set the TLS server name if the next hop is reached by another name)");
         }
         if ((errors & SslPolicyErrors.RemoteCertificateChainErrors) != 0 && !IsAnchored(certificate, chain))
         {
@@ -143,9 +144,9 @@ internal sealed class CertificatePolicy
             {
                 certificates.Add(new X509Certificate2(Convert.FromBase64String(body.Replace("\r", string.Empty).Replace("\n", string.Empty).Trim())));
             }
-            catch (FormatException error)
+            catch (Exception error) when (error is FormatException || error is CryptographicException)
             {
-                throw new InvalidDataException("The CA file '" + path + "' has a certificate that is not valid base64: " + error.Message, error);
+                throw new InvalidDataException("The CA file '" + path + "' has a certificate that cannot be read: " + error.Message, error);
             }
             start = text.IndexOf(PemBegin, end, StringComparison.Ordinal);
         }

@@ -105,7 +105,7 @@ internal sealed class NextHopConnector
             Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds),
             LocalDomain = string.IsNullOrEmpty(_options.HeloDomain) ? Dns.GetHostName() : _options.HeloDomain,
         };
-        client.ServerCertificateValidationCallback = _certificates.CreateCallback(info =>
+        client.ServerCertificateValidationCallback = _certificates.CreateCallback(TlsName(hop), info =>
         {
             client.ServerCertificate = info;
             if (trace != null)
@@ -139,7 +139,7 @@ internal sealed class NextHopConnector
     private async Task OpenAsync(RelaySmtpClient client, NextHopAddress hop, ConnectionTrace trace, CancellationToken cancellationToken)
     {
         string hopText = hop.ToString();
-        string tlsName = string.IsNullOrEmpty(_options.TlsServerName) ? hop.Host : _options.TlsServerName;
+        string tlsName = TlsName(hop);
         SecureSocketOptions secure = _options.Tls switch
         {
             ClientTlsMode.None => SecureSocketOptions.None,
@@ -194,6 +194,9 @@ internal sealed class NextHopConnector
         }
     }
 
+    /// <summary>The name sent as SNI and checked against the certificate.</summary>
+    private string TlsName(NextHopAddress hop) => string.IsNullOrEmpty(_options.TlsServerName) ? hop.Host : _options.TlsServerName;
+
     private async Task<Stream> ConnectThroughSocksAsync(NextHopAddress hop, ConnectionTrace trace, CancellationToken cancellationToken)
     {
         string hopText = hop.ToString();
@@ -230,13 +233,14 @@ internal sealed class NextHopConnector
                 "The SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + " did not connect to " + hop.Host + ":" + hop.Port + ": " + error.Message,
                 ConnectionStep.Socks, hopText, null, null, true, error);
         }
-        catch (OperationCanceledException error) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is TimeoutException || (error is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            // MailKit times the TCP connection and the SOCKS handshake as one, so a timeout is the proxy path's.
             throw new ForwardingConnectionException(
-                "No connection through the SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + " within " + _options.ConnectTimeout.TotalSeconds + " s.",
+                "No connection through the SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + " within " + _options.ConnectTimeout.TotalSeconds + " s (connect timeout).",
                 ConnectionStep.Socks, hopText, null, null, true, error);
         }
-        catch (Exception error) when (error is SocketException || error is IOException || error is TimeoutException)
+        catch (Exception error) when (error is SocketException || error is IOException)
         {
             throw new ForwardingConnectionException(
                 "Cannot connect to the SOCKS proxy " + hop.SocksHost + ":" + hop.SocksPort + ": " + error.Message,

@@ -79,7 +79,7 @@ internal sealed class PopBeforeSmtp
         }
         var clock = Stopwatch.StartNew();
         using var client = new Pop3Client(transcript) { Timeout = (int)_options.ResponseTimeout.TotalMilliseconds };
-        client.ServerCertificateValidationCallback = _certificates.CreateCallback(_ => { });
+        client.ServerCertificateValidationCallback = _certificates.CreateCallback(_pop.Server.Host, _ => { });
         int count;
         Socket socket = null;
         try

@@ -13,6 +13,7 @@ using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using RelayCore.Auth;
+using RelayCore.Forwarding;
 using RelayCore.Net;
 using RelayCore.Smtp;
 using RelayCore.Spool;
@@ -30,6 +31,7 @@ public sealed class RelayServer : IAsyncDisposable
     private readonly List<Task> _acceptLoops = new List<Task>();
     private readonly ConcurrentDictionary<SmtpSession, Task> _sessions = new ConcurrentDictionary<SmtpSession, Task>();
     private readonly TaskCompletionSource<bool> _completion = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+    private ServerForwarding _forwarding;
     private int _stopRequested;
 
     private RelayServer(RelayServerOptions options, SmtpServerContext context)
@@ -70,13 +72,27 @@ public sealed class RelayServer : IAsyncDisposable
     /// <returns>A snapshot of the counters.</returns>
     public RelayServerStatistics GetStatistics() => _context.Counters.Snapshot();
 
+    /// <summary>
+    /// Forwards every ready message now, or right after the forwarding pass already running (E-MailRelay's
+    /// admin <c>forward</c> command); returns at once.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The server was started without <see cref="RelayServerOptions.Forwarding"/>.</exception>
+    public void TriggerForwarding()
+    {
+        if (_forwarding == null)
+        {
+            throw new InvalidOperationException("The server '" + Name + "' does not forward: it was started without Forwarding options.");
+        }
+        _forwarding.Trigger();
+    }
+
     /// <summary>Validates the options, recovers the spool, binds every listener and starts accepting.</summary>
     /// <param name="options">The configuration.</param>
     /// <param name="cancellationToken">Cancels the start-up.</param>
     /// <returns>The running server.</returns>
     /// <exception cref="ArgumentException">The options are inconsistent (for example TLS ports without a certificate).</exception>
     /// <exception cref="System.Net.Sockets.SocketException">A listener could not bind.</exception>
-    public static Task<RelayServer> StartAsync(RelayServerOptions options, CancellationToken cancellationToken)
+    public static async Task<RelayServer> StartAsync(RelayServerOptions options, CancellationToken cancellationToken)
     {
         Validate(options);
         cancellationToken.ThrowIfCancellationRequested();
@@ -99,6 +115,10 @@ public sealed class RelayServer : IAsyncDisposable
         {
             server._context.Log(RelayLogLevel.Information, "spool recovered: " + returned + " busy message(s) returned, " + removed + " incomplete receipt(s) removed");
         }
+        if (options.Forwarding != null)
+        {
+            server.CreateForwarding(spool);
+        }
         try
         {
             server.Bind();
@@ -106,6 +126,10 @@ public sealed class RelayServer : IAsyncDisposable
         catch
         {
             server.CloseListeners();
+            if (server._forwarding != null)
+            {
+                await server._forwarding.DisposeAsync().ConfigureAwait(false);
+            }
             throw;
         }
         server.StartTime = DateTimeOffset.Now;
@@ -115,7 +139,8 @@ public sealed class RelayServer : IAsyncDisposable
             server._acceptLoops.Add(Task.Run(() => listener.RunAsync(server.OnAccepted, server.OnAcceptError)));
             server._context.Log(RelayLogLevel.Information, "listening on " + listener.EndPoint + (listener.IsImplicitTls ? " (implicit TLS)" : string.Empty));
         }
-        return Task.FromResult(server);
+        server._forwarding?.Start();
+        return server;
     }
 
     /// <summary>
@@ -140,7 +165,9 @@ public sealed class RelayServer : IAsyncDisposable
         {
             session.OnServerStopping();
         }
-        Task allSessions = Task.WhenAll(_sessions.Values);
+        _forwarding?.BeginStop();
+        // A forwarding pass shares the grace period with the sessions; past it, its unsent claims return to ready.
+        Task allSessions = Task.WhenAll(_sessions.Values.Concat(new[] { _forwarding?.IdleAsync() ?? Task.CompletedTask }));
         using (var grace = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             grace.CancelAfter(Options.ShutdownGracePeriod);
@@ -149,6 +176,11 @@ public sealed class RelayServer : IAsyncDisposable
             {
                 await Task.WhenAny(allSessions, graceOver.Task).ConfigureAwait(false);
             }
+        }
+        if (_forwarding != null)
+        {
+            // First, so that sessions waiting on an immediate forward get their outcome and withdraw their copy.
+            await _forwarding.DisposeAsync().ConfigureAwait(false);
         }
         foreach (SmtpSession session in _sessions.Keys)
         {
@@ -229,6 +261,51 @@ public sealed class RelayServer : IAsyncDisposable
         if (options.ShutdownGracePeriod < TimeSpan.Zero || options.ShutdownGracePeriod.TotalMilliseconds > int.MaxValue)
         {
             throw new ArgumentException("ShutdownGracePeriod must be zero or positive and under 24 days.", nameof(options));
+        }
+        ValidateForwarding(options);
+    }
+
+    private static void ValidateForwarding(RelayServerOptions options)
+    {
+        if (options.PollInterval < TimeSpan.Zero || options.PollInterval.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentException("PollInterval must be zero (no polling) or positive and under 24 days, not " + options.PollInterval + ".", nameof(options));
+        }
+        if (options.Forwarding == null)
+        {
+            string trigger = options.ForwardOnStart ? nameof(options.ForwardOnStart)
+                : options.ForwardOnDisconnect ? nameof(options.ForwardOnDisconnect)
+                : options.ForwardImmediately ? nameof(options.ForwardImmediately)
+                : options.PollInterval > TimeSpan.Zero ? nameof(options.PollInterval)
+                : null;
+            if (trigger != null)
+            {
+                throw new ArgumentException(trigger + " needs Forwarding options with the next hop to forward to.", nameof(options));
+            }
+            return;
+        }
+        if (options.Forwarding.NextHop == null)
+        {
+            throw new ArgumentException("Forwarding needs a next hop (Forwarding.NextHop).", nameof(options));
+        }
+    }
+
+    private void CreateForwarding(SpoolDirectory spool)
+    {
+        ForwardingAgent agent;
+        try
+        {
+            agent = new ForwardingAgent(Options.Forwarding);
+        }
+        catch (ArgumentException error)
+        {
+            throw new ArgumentException("The forwarding options are not valid: " + error.Message, "options", error);
+        }
+        _forwarding = new ServerForwarding(Options, spool, _context.Counters, _context.Log, agent,
+            (messages, onResult, cancellationToken) => agent.ForwardAsync(spool, messages, onResult, cancellationToken));
+        if (Options.ForwardImmediately)
+        {
+            _context.ImmediateForwarding = _forwarding;
         }
     }
 
@@ -369,6 +446,10 @@ public sealed class RelayServer : IAsyncDisposable
         {
             _sessions.TryRemove(session, out _);
             _context.Counters.ConnectionClosed();
+            if (session.StoredCount > 0)
+            {
+                _forwarding?.OnSubmitterDisconnected();
+            }
         }
     }
 

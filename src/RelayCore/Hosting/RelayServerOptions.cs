@@ -5,6 +5,7 @@ using System;
 using System.Collections.Generic;
 using System.Net;
 using System.Security;
+using RelayCore.Forwarding;
 
 namespace RelayCore.Hosting;
 
@@ -81,4 +82,31 @@ public sealed class RelayServerOptions
 
     /// <summary>How long <see cref="RelayServer.StopAsync"/> lets busy sessions finish their command before closing them.</summary>
     public TimeSpan ShutdownGracePeriod { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How spooled mail is forwarded to the next hop; null to store only (E-MailRelay's --as-server).</summary>
+    /// <remarks>Forwarding happens only when a trigger below fires, or when <see cref="RelayServer.TriggerForwarding"/> is called.</remarks>
+    public ForwardingOptions Forwarding { get; set; }
+
+    /// <summary>Whether to forward every ready message once at start-up (E-MailRelay's --forward).</summary>
+    public bool ForwardOnStart { get; set; }
+
+    /// <summary>
+    /// Whether to forward when a client that stored at least one message disconnects (E-MailRelay's
+    /// --forward-on-disconnect, the heart of --as-proxy).
+    /// </summary>
+    public bool ForwardOnDisconnect { get; set; }
+
+    /// <summary>
+    /// Whether to forward each message during DATA (or BDAT LAST), after it is durably stored and before the reply,
+    /// so the client's reply is the next hop's (E-MailRelay's --immediate).
+    /// </summary>
+    /// <remarks>
+    /// When the next hop refuses (5xx) or cannot take the message (4xx, no connection), the client is told so and
+    /// keeps responsibility for it, so the spooled copy is removed: left in the spool it would be sent again later,
+    /// a duplicate of the client's own retry or bounce.
+    /// </remarks>
+    public bool ForwardImmediately { get; set; }
+
+    /// <summary>How often to forward every ready message (E-MailRelay's --poll); <see cref="TimeSpan.Zero"/> for never.</summary>
+    public TimeSpan PollInterval { get; set; }
 }

@@ -1,7 +1,9 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
 using System.Threading;
+using RelayCore.Forwarding;
 
 namespace RelayCore.Hosting;
 
@@ -13,6 +15,13 @@ internal sealed class ServerCounters
     private long _messagesAccepted;
     private long _messagesRejected;
     private long _bytesReceived;
+    private long _forwardingRuns;
+    private long _forwarded;
+    private long _forwardFailed;
+    private long _forwardDeferred;
+    private long _bytesForwarded;
+    private long _lastForwardTicks;
+    private string _lastForwardError;
 
     /// <summary>
     /// Counts a connection in as active unless <paramref name="maxActive"/> are already; the check
@@ -47,6 +56,28 @@ internal sealed class ServerCounters
 
     internal void MessageRejected() => Interlocked.Increment(ref _messagesRejected);
 
+    internal void ForwardingRunCompleted() => Interlocked.Increment(ref _forwardingRuns);
+
+    internal void Forwarded(ForwardResult result)
+    {
+        switch (result.Outcome)
+        {
+            case ForwardOutcome.Sent:
+                Interlocked.Increment(ref _forwarded);
+                Interlocked.Add(ref _bytesForwarded, result.Bytes);
+                break;
+            case ForwardOutcome.Failed:
+                Interlocked.Increment(ref _forwardFailed);
+                Volatile.Write(ref _lastForwardError, result.ToString());
+                break;
+            default:
+                Interlocked.Increment(ref _forwardDeferred);
+                Volatile.Write(ref _lastForwardError, result.ToString());
+                break;
+        }
+        Interlocked.Exchange(ref _lastForwardTicks, DateTimeOffset.UtcNow.UtcTicks);
+    }
+
     internal RelayServerStatistics Snapshot() => new RelayServerStatistics
     {
         ConnectionsTotal = Interlocked.Read(ref _connectionsTotal),
@@ -54,5 +85,18 @@ internal sealed class ServerCounters
         MessagesAccepted = Interlocked.Read(ref _messagesAccepted),
         MessagesRejected = Interlocked.Read(ref _messagesRejected),
         BytesReceived = Interlocked.Read(ref _bytesReceived),
+        ForwardingRuns = Interlocked.Read(ref _forwardingRuns),
+        Forwarded = Interlocked.Read(ref _forwarded),
+        ForwardFailed = Interlocked.Read(ref _forwardFailed),
+        ForwardDeferred = Interlocked.Read(ref _forwardDeferred),
+        BytesForwarded = Interlocked.Read(ref _bytesForwarded),
+        LastForwardTime = LastForwardTime(),
+        LastForwardError = Volatile.Read(ref _lastForwardError),
     };
+
+    private DateTimeOffset? LastForwardTime()
+    {
+        long ticks = Interlocked.Read(ref _lastForwardTicks);
+        return ticks == 0 ? (DateTimeOffset?)null : new DateTimeOffset(ticks, TimeSpan.Zero).ToLocalTime();
+    }
 }

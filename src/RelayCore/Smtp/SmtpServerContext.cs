@@ -67,6 +67,9 @@ internal sealed class SmtpServerContext
 
     internal ServerCounters Counters { get; } = new ServerCounters();
 
+    /// <summary>The server's forwarding when it forwards each message before replying (immediate mode); null otherwise.</summary>
+    internal ServerForwarding ImmediateForwarding { get; set; }
+
     internal bool IsStopping => Volatile.Read(ref _isStopping) != 0;
 
     /// <summary>Marks the server as stopping; a full fence, paired with the session's own flag.</summary>

@@ -4,8 +4,10 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Threading;
 using System.Threading.Tasks;
 using RelayCore.Auth;
+using RelayCore.Forwarding;
 using RelayCore.Hosting;
 using RelayCore.Spool;
 
@@ -155,6 +157,9 @@ internal sealed partial class SmtpSession
         envelope.Client = ClientText;
         envelope.MailFromAuthIn = _mailFromAuth ?? string.Empty;
         envelope.Utf8MailboxNames = _isUtf8;
+        ServerForwarding immediate = _context.ImmediateForwarding;
+        // Registered before the commit makes it visible, so a spool pass that takes it first still reports here.
+        Task<ForwardResult> forwarded = immediate?.Expect(_message.Id);
         RelayMessage committed;
         try
         {
@@ -162,21 +167,42 @@ internal sealed partial class SmtpSession
         }
         catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
         {
+            immediate?.Forget(_message.Id);
             _context.Log(RelayLogLevel.Error, "cannot commit message " + _message.Id + ": " + error.Message);
             _context.Counters.MessageRejected();
             ResetTransaction();
             Reply("452 4.3.1 Insufficient system storage");
             return;
         }
+        catch
+        {
+            immediate?.Forget(_message.Id);
+            throw;
+        }
         _message.Dispose();
         _message = null;
-        _context.Counters.MessageAccepted(committed.Size);
+        Interlocked.Increment(ref _storedCount);
         if (_context.IsLogging(RelayLogLevel.Information))
         {
             _context.Log(RelayLogLevel.Information, ClientText + ": stored " + committed.Id + " (" + committed.Size + " bytes, " + _recipients.Count + " recipients)");
         }
         ResetTransaction();
-        Reply("250 2.0.0 OK id=" + committed.Id);
+        string reply = "250 2.0.0 OK id=" + committed.Id;
+        if (immediate != null)
+        {
+            // The client is waiting on the next hop now, not idle: the forward's own timeouts bound this wait.
+            _deadline.CancelAfter(Timeout.InfiniteTimeSpan);
+            reply = ImmediateReply(committed.Id, await immediate.ForwardNowAsync(committed, forwarded).ConfigureAwait(false));
+        }
+        if (reply[0] == '2')
+        {
+            _context.Counters.MessageAccepted(committed.Size);
+        }
+        else
+        {
+            _context.Counters.MessageRejected();
+        }
+        Reply(reply);
     }
 
     /// <summary>At the end of a session: a message still being received is dropped and counted as rejected.</summary>

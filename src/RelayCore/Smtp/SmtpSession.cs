@@ -53,6 +53,7 @@ internal sealed partial class SmtpSession
     private SecretEntry _trustedRange;
     private SaslServer _sasl;
     private int _badCommands;
+    private int _storedCount;
     private int _isAwaitingCommand;
 
     // The open mail transaction.
@@ -93,6 +94,9 @@ internal sealed partial class SmtpSession
 
     /// <summary>The client's IP address as envelopes store it.</summary>
     internal string ClientText { get; }
+
+    /// <summary>How many messages this client stored (answered 250, or refused in immediate mode after the commit).</summary>
+    internal int StoredCount => Volatile.Read(ref _storedCount);
 
     private CancellationToken Token => _deadline.Token;
 

@@ -337,7 +337,9 @@ public sealed class SpoolDirectory
                     returned++;
                 }
             }
-            else if (state == RelayMessageState.New && IsAbandonedReceipt(id, envelopePath, contentPath, now - staleAge, livePids))
+            // Seen unheld and still there: not a receipt of this process, which holds each one from before
+            // its files exist until after its commit rename (one committed since the listing is gone by now).
+            else if (state == RelayMessageState.New && File.Exists(envelopePath) && IsAbandonedReceipt(id, envelopePath, contentPath, now - staleAge, livePids))
             {
                 ContendedFile.Delete(envelopePath);
                 ContendedFile.Delete(contentPath);

@@ -86,7 +86,7 @@ public sealed class ClientTlsTests
             var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() => new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token));
 
             Assert.Equal(ConnectionStep.Tls, error.Step);
-            Assert.Contains("names do not include", error.Message);
+            Assert.Contains("names do not include 'other.test'", error.Message);
         });
     }
 
@@ -143,8 +143,10 @@ public sealed class ClientTlsTests
         });
     }
 
-    [Fact]
-    public async Task Connect_ClientCertificate_PresentedToTheHop()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Connect_ClientCertificate_PresentedToTheHop(bool pfx)
     {
         if (!AuthNextHop.IsAvailable(_output))
         {
@@ -157,8 +159,16 @@ public sealed class ClientTlsTests
         await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory,
             "--starttls", serverPem, serverPem, "--client-ca", clientCertificate.CertificatePemPath, "--account", "alice:s3cret", "--mechanisms", "PLAIN");
         context.Options.Tls = ClientTlsMode.StartTls;
-        context.Options.ClientCertificatePath = clientCertificate.PfxPath;
-        context.Options.ClientCertificatePassword = new NetworkCredential(string.Empty, TestCertificate.PfxPassword).SecurePassword;
+        if (pfx)
+        {
+            context.Options.ClientCertificatePath = clientCertificate.PfxPath;
+            context.Options.ClientCertificatePassword = new NetworkCredential(string.Empty, TestCertificate.PfxPassword).SecurePassword;
+        }
+        else
+        {
+            context.Options.ClientCertificatePath = clientCertificate.CertificatePemPath;
+            context.Options.ClientCertificateKeyPath = clientCertificate.KeyPemPath;
+        }
         context.Options.Credential = new NetworkCredential("alice", "s3cret");
 
         using RelaySmtpClient client = await new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token);

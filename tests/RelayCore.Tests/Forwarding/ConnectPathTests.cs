@@ -58,6 +58,34 @@ public sealed class ConnectPathTests
     }
 
     [Fact]
+    public async Task Connect_HostName_ResolvedAndConnected()
+    {
+        if (!AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory);
+        context.Options.Tls = ClientTlsMode.None;
+
+        using RelaySmtpClient client = await new NextHopConnector(context.Options).ConnectAsync(NextHopAddress.Parse("localhost:" + hop.Port), null, context.Token);
+
+        Assert.Single(hop.Events("connect"));
+    }
+
+    [Fact]
+    public async Task Connect_UnresolvableHostName_FailsAtConnectTransient()
+    {
+        using var context = new ForwardingTestContext();
+
+        var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() =>
+            new NextHopConnector(context.Options).ConnectAsync(NextHopAddress.Parse("no-such-host.invalid:25"), null, context.Token));
+
+        Assert.Equal((ConnectionStep.Connect, true), (error.Step, error.IsTransient));
+        Assert.Contains("no-such-host.invalid", error.Message);
+    }
+
+    [Fact]
     public async Task Connect_HeloDomainSet_HopSeesItInEhlo()
     {
         if (!AuthNextHop.IsAvailable(_output))

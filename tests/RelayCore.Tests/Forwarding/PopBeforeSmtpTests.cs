@@ -44,6 +44,9 @@ public sealed class PopBeforeSmtpTests
 
             var login = Assert.Single(dovecot.Logins());
             Assert.Equal(("alice", dovecotMethod, "127.0.0.1"), (login.User, login.Method, login.Address));
+            // dovecot names USER/PASS and SASL PLAIN alike: the client's own transcript tells them apart.
+            string[] commands = context.LogLines.Where(l => l.Contains("pop-before-smtp") && l.Contains(": C: ")).Select(l => l.Substring(l.IndexOf(": C: ") + 5).Split(' ')[0]).ToArray();
+            Assert.Equal(useApop ? new[] { "CAPA", "APOP", "CAPA", "STAT", "QUIT" } : new[] { "CAPA", "USER", "PASS", "CAPA", "STAT", "QUIT" }, commands);
             double quit = Assert.Single(dovecot.Logouts());
             double smtpConnect = Assert.Single(hop.Events("connect")).GetProperty("time").GetDouble();
             Assert.True(login.Time < quit && quit < smtpConnect, $"login {login.Time}, quit {quit}, SMTP connect {smtpConnect}");
@@ -86,6 +89,26 @@ public sealed class PopBeforeSmtpTests
             Assert.Empty(hop.Events("connect"));
             Assert.DoesNotContain("wrong", context.Log);
         });
+    }
+
+    [Fact]
+    public async Task Connect_ApopChosenButNotOffered_FailsAtPopWithoutFallingBackToUserPass()
+    {
+        if (!DovecotPop3.IsAvailable(_output) || !AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using DovecotPop3 dovecot = await DovecotPop3.StartAsync(context.Directory, new[] { "alice:s3cret" }, offerApop: false);
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory);
+        context.Options.PopBeforeSmtp = PopOptions(dovecot.Port, true);
+
+        var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() => new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token));
+
+        Assert.Equal((ConnectionStep.Pop, false), (error.Step, error.IsTransient));
+        Assert.Contains("does not offer APOP", error.Message);
+        Assert.DoesNotContain(context.LogLines, l => l.Contains("C: USER") || l.Contains("C: PASS") || l.Contains("C: AUTH"));
+        Assert.Empty(dovecot.Logins());
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System.Linq;
 using System.Threading.Tasks;
 using RelayCore.Forwarding;
 using RelayCore.Net;
@@ -77,6 +78,29 @@ public sealed class SocksTests
         Assert.True(client.IsConnected);
         Assert.Single(hop.Events("connect"));
         Assert.True(ssh.SocksRequests == 1 && ssh.TunnelledConnections == 1, ssh.Log);
+    }
+
+    [Fact]
+    public async Task Probe_ThroughDante_ReportsTheSocksStep()
+    {
+        if (!AuthNextHop.IsAvailable(_output) || !DanteSocks.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory);
+        await using DanteSocks dante = await DanteSocks.StartAsync(context.Directory);
+        context.Options.Tls = ClientTlsMode.None;
+        context.Options.SocksProtocol = SocksProtocol.Socks5;
+        context.Options.NextHop = NextHopAddress.Parse("127.0.0.1:" + hop.Port + "@127.0.0.1:" + dante.Port);
+
+        ConnectionProbeResult result = await ConnectionProbe.RunAsync(context.Options, null, context.Token);
+
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Equal(
+            new[] { "Pop Skipped", "Socks Succeeded", "Greeting Succeeded", "Ehlo Succeeded", "Tls Skipped", "Auth Skipped" },
+            result.Steps.Select(s => s.Step + " " + s.Outcome));
+        Assert.Equal("through SOCKS 5 proxy 127.0.0.1:" + dante.Port, result.Steps[1].Detail);
     }
 
     [Fact]

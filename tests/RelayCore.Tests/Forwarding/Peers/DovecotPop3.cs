@@ -48,7 +48,7 @@ internal sealed class DovecotPop3 : IAsyncDisposable
     internal static bool IsAvailable(ITestOutputHelper output) => Integration.Peer.IsAvailable(Program, output);
 
     /// <summary>Starts dovecot with the accounts given as <c>user:password</c>; with a certificate (PEM cert and key files) it also offers STLS and POP3S.</summary>
-    internal static async Task<DovecotPop3> StartAsync(string directory, string[] accounts, TestCertificate certificate = null)
+    internal static async Task<DovecotPop3> StartAsync(string directory, string[] accounts, TestCertificate certificate = null, bool offerApop = true)
     {
         string root = Directory.CreateDirectory(Path.Combine(directory, "dovecot")).FullName;
         string mail = Directory.CreateDirectory(Path.Combine(root, "mail")).FullName;
@@ -73,7 +73,7 @@ internal sealed class DovecotPop3 : IAsyncDisposable
             "listen = 127.0.0.1",
             certificate != null ? "ssl = yes\nssl_cert = <" + certificate.CertificatePemPath + "\nssl_key = <" + certificate.KeyPemPath : "ssl = no",
             "disable_plaintext_auth = no",
-            "auth_mechanisms = plain apop",
+            offerApop ? "auth_mechanisms = plain apop" : "auth_mechanisms = plain",
             "mail_location = maildir:" + mail + "/%u",
             "passdb {",
             "  driver = passwd-file",

@@ -5,6 +5,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading.Tasks;
 using RelayCore.Tests.Hosting;
 
@@ -13,6 +14,8 @@ namespace RelayCore.Tests.Forwarding.Peers;
 /// <summary>A long-running peer daemon started by a test (aiosmtpd, dovecot, danted): its output kept, killed by its PID when disposed.</summary>
 internal sealed class PeerProcess : IAsyncDisposable
 {
+    private const int SignalTerminate = 15;
+
     private readonly Process _process;
 
     private PeerProcess(Process process, string name)
@@ -69,8 +72,20 @@ internal sealed class PeerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the daemon to stop (SIGTERM, so a master such as dovecot's stops and reaps its children), and kills it if it has not within a few seconds.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (!_process.HasExited && !OperatingSystem.IsWindows() && Terminate(_process.Id, SignalTerminate) == 0)
+        {
+            try
+            {
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5));
+            }
+            catch (TimeoutException)
+            {
+                // Killed below.
+            }
+        }
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
@@ -78,4 +93,7 @@ internal sealed class PeerProcess : IAsyncDisposable
         await _process.WaitForExitAsync().WaitAsync(TestServer.Deadline);
         _process.Dispose();
     }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Terminate(int pid, int signal);
 }
