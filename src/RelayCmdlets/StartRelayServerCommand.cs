@@ -9,14 +9,19 @@ using System.Management.Automation;
 using System.Net;
 using System.Security;
 using System.Threading.Tasks;
+using RelayCore.Forwarding;
 using RelayCore.Hosting;
+using RelayCore.Net;
 
 namespace RelayCmdlets;
 
-/// <summary>Starts an SMTP storage daemon that spools what it receives: <c>Start-RelayServer</c>.</summary>
+/// <summary>
+/// Starts an SMTP storage daemon that spools what it receives and, with <c>-ForwardTo</c>, forwards
+/// it on the chosen triggers: <c>Start-RelayServer</c>.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Start, "RelayServer", SupportsShouldProcess = true)]
 [OutputType(typeof(RelayServerInstance))]
-public sealed class StartRelayServerCommand : RelayCmdlet
+public sealed class StartRelayServerCommand : RelayForwardingCmdlet
 {
     private const int DefaultPort = 25;
 
@@ -125,6 +130,28 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int MaxBadCommands { get; set; }
 
+    /// <summary>The next hop to forward to; without it the server only stores. The client parameters (-Credential, -ClientTls, -PopBeforeSmtp...) apply to it.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public NextHopAddress ForwardTo { get; set; }
+
+    /// <summary>Forwards the spool's ready messages once the server has started (E-MailRelay's --forward).</summary>
+    [Parameter]
+    public SwitchParameter ForwardOnStart { get; set; }
+
+    /// <summary>Forwards when a client that submitted mail disconnects (E-MailRelay's --forward-on-disconnect; with -ForwardTo, its --as-proxy).</summary>
+    [Parameter]
+    public SwitchParameter ForwardOnDisconnect { get; set; }
+
+    /// <summary>Forwards each message during DATA, before replying, so the client's reply is the next hop's (E-MailRelay's --immediate).</summary>
+    [Parameter]
+    public SwitchParameter Immediate { get; set; }
+
+    /// <summary>Forwards the spool's ready messages this often (E-MailRelay's --poll).</summary>
+    [Parameter]
+    [ValidateTimeSpanRange(1, 86400)]
+    public TimeSpan PollInterval { get; set; }
+
     /// <summary>Blocks until Ctrl+C or Stop-RelayServer, writing the server's log, then stops the server.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -178,6 +205,7 @@ public sealed class StartRelayServerCommand : RelayCmdlet
         AddAll(options.Ports, Port ?? (TlsPort == null ? new[] { DefaultPort } : Array.Empty<int>()));
         AddAll(options.ImplicitTlsPorts, TlsPort ?? Array.Empty<int>());
         AddAll(options.ListenAddresses, ListenAddress ?? Array.Empty<IPAddress>());
+        AddForwarding(options, log);
         // Unbound value parameters keep the engine's defaults.
         if (IsBound(nameof(MaxMessageSize)))
         {
@@ -208,6 +236,31 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             options.MaxBadCommands = MaxBadCommands;
         }
         return options;
+    }
+
+    private void AddForwarding(RelayServerOptions options, RelayServerLogQueue log)
+    {
+        if (ForwardTo == null)
+        {
+            RejectForwardingParametersWithoutNextHop(nameof(ForwardTo));
+            string trigger = new[] { nameof(ForwardOnStart), nameof(ForwardOnDisconnect), nameof(Immediate), nameof(PollInterval) }.FirstOrDefault(IsBound);
+            if (trigger != null)
+            {
+                ThrowTerminatingError(ErrorMapping.InvalidForwardingParameters("-" + trigger + " forwards: give -ForwardTo too.", trigger));
+            }
+            return;
+        }
+        ForwardingOptions forwarding = BuildForwardingOptions(ForwardTo);
+        // A server outlives the pipeline: its forwarding log goes with the server's own.
+        forwarding.Log = log.Add;
+        options.Forwarding = forwarding;
+        options.ForwardOnStart = ForwardOnStart;
+        options.ForwardOnDisconnect = ForwardOnDisconnect;
+        options.ForwardImmediately = Immediate;
+        if (IsBound(nameof(PollInterval)))
+        {
+            options.PollInterval = PollInterval;
+        }
     }
 
     private RelayServerInstance Start(RelayServerOptions options, RelayServerLogQueue log)
