@@ -331,7 +331,11 @@ internal sealed class ForwardingRun
                 case ForwardOutcome.Failed: _failed++; break;
                 default: _deferred++; break;
             }
-            Log(outcome == ForwardOutcome.Sent ? RelayLogLevel.Information : RelayLogLevel.Warning, "forwarded " + result);
+            RelayLogLevel level = outcome == ForwardOutcome.Sent ? RelayLogLevel.Information : RelayLogLevel.Warning;
+            if (IsLogged(level))
+            {
+                Log(level, "forwarded " + result);
+            }
             _onResult?.Invoke(result);
         }
     }
@@ -344,11 +348,13 @@ internal sealed class ForwardingRun
         error is TimeoutException ||
         error is OperationCanceledException;
 
+    private bool IsLogged(RelayLogLevel level) => _options.Log != null && level >= _options.LogLevel;
+
     private void Log(RelayLogLevel level, string text)
     {
-        if (level >= _options.LogLevel)
+        if (IsLogged(level))
         {
-            _options.Log?.Invoke(level, text);
+            _options.Log(level, text);
         }
     }
 }

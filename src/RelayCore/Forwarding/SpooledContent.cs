@@ -39,15 +39,15 @@ internal sealed class SpooledContent : MimePart
         HeaderId.ContentType, HeaderId.ContentTransferEncoding, HeaderId.MimeVersion,
     };
 
-    private readonly string _path;
+    private readonly FileStream _file;
     private readonly long _bodyOffset;
     private readonly long _bodyLength;
     private readonly bool _appendNewLine;
 
-    private SpooledContent(string path, long bodyOffset, long bodyLength, bool appendNewLine, ContentEncoding marker)
+    private SpooledContent(FileStream file, long bodyOffset, long bodyLength, bool appendNewLine, ContentEncoding marker)
         : base("application", "x-relay-spooled")
     {
-        _path = path;
+        _file = file;
         _bodyOffset = bodyOffset;
         _bodyLength = bodyLength;
         _appendNewLine = appendNewLine;
@@ -64,27 +64,30 @@ internal sealed class SpooledContent : MimePart
     /// <exception cref="FileNotFoundException">The content file is missing.</exception>
     internal static MimeMessage CreateMessage(string contentPath, MessageBodyType bodyType)
     {
-        byte[] headerBlock;
-        long fileLength, bodyOffset;
-        bool endsWithNewLine;
-        using (FileStream file = Open(contentPath, FileOptions.None))
+        // One open file per message, held until the message is disposed.
+        FileStream file = Open(contentPath);
+        try
         {
-            fileLength = file.Length;
-            endsWithNewLine = fileLength >= 2 && EndsWithCrLf(file);
+            long fileLength = file.Length;
+            bool endsWithNewLine = fileLength >= 2 && EndsWithCrLf(file);
             file.Position = 0;
-            (headerBlock, bodyOffset) = ReadHeaderBlock(file, fileLength, endsWithNewLine);
+            (byte[] headerBlock, long bodyOffset) = ReadHeaderBlock(file, fileLength, endsWithNewLine);
+            // Without a blank line the body is empty and MimeKit's blank line is the missing line end.
+            bool appendNewLine = !endsWithNewLine && bodyOffset < fileLength;
+            var body = new SpooledContent(file, bodyOffset, fileLength - bodyOffset, appendNewLine, Marker(bodyType))
+            {
+                Length = fileLength + (endsWithNewLine ? 0 : s_crlf.Length),
+            };
+            return new MimeMessage((IEnumerable<Header>)(headerBlock.Length == 0 ? Array.Empty<Header>() : new Header[] { new SpooledHeaderBlock(headerBlock) }))
+            {
+                Body = body,
+            };
         }
-        // Without a blank line the body is empty and MimeKit's blank line is the missing line end.
-        bool appendNewLine = !endsWithNewLine && bodyOffset < fileLength;
-        var body = new SpooledContent(contentPath, bodyOffset, fileLength - bodyOffset, appendNewLine, Marker(bodyType))
+        catch
         {
-            Length = fileLength + (endsWithNewLine ? 0 : s_crlf.Length),
-        };
-        var message = new MimeMessage((IEnumerable<Header>)(headerBlock.Length == 0 ? Array.Empty<Header>() : new Header[] { new SpooledHeaderBlock(headerBlock) }))
-        {
-            Body = body,
-        };
-        return message;
+            file.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The format options to send with: the MIME structure's own headers hidden.</summary>
@@ -114,10 +117,10 @@ internal sealed class SpooledContent : MimePart
         byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
-            using FileStream file = OpenBody();
+            _file.Position = _bodyOffset;
             long left = _bodyLength;
             int read;
-            while (left > 0 && (read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, left))) > 0)
+            while (left > 0 && (read = _file.Read(buffer, 0, (int)Math.Min(buffer.Length, left))) > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 stream.Write(buffer, 0, read);
@@ -141,10 +144,10 @@ internal sealed class SpooledContent : MimePart
         byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
         try
         {
-            using FileStream file = OpenBody();
+            _file.Position = _bodyOffset;
             long left = _bodyLength;
             int read;
-            while (left > 0 && (read = await file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false)) > 0)
+            while (left > 0 && (read = await _file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 await stream.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
                 left -= read;
@@ -160,15 +163,18 @@ internal sealed class SpooledContent : MimePart
         }
     }
 
-    private FileStream OpenBody()
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
     {
-        FileStream file = Open(_path, FileOptions.SequentialScan);
-        file.Position = _bodyOffset;
-        return file;
+        if (disposing)
+        {
+            _file.Dispose();
+        }
+        base.Dispose(disposing);
     }
 
-    private static FileStream Open(string path, FileOptions options) =>
-        new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, options);
+    private static FileStream Open(string path) =>
+        new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
 
     /// <summary>
     /// The bytes before the blank line that ends the header block (each header line with its CRLF),

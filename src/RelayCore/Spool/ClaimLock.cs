@@ -69,6 +69,14 @@ internal sealed class ClaimLock : IDisposable
         }
     }
 
+    /// <summary>Reads the envelope through the held handle, from its start.</summary>
+    /// <exception cref="InvalidDataException">The file is not an E-MailRelay envelope.</exception>
+    internal Envelope ReadEnvelope()
+    {
+        _handle.Position = 0;
+        return Envelope.Read(_handle);
+    }
+
     /// <summary>Judges a <c>.busy</c> envelope this process does not hold.</summary>
     internal static Probe Test(string busyPath)
     {

@@ -202,13 +202,8 @@ public sealed class SpoolDirectory
         }
         try
         {
-            RelayMessage claimed = TryRead(message.Id, RelayMessageState.Busy, skipInvalid: false);
-            if (claimed == null)
-            {
-                claimLock.Dispose();
-                HeldMessages.Release(Path, message.Id);
-                return null;
-            }
+            // Read through the lock's handle: the file as renamed, whatever edited it before the claim.
+            var claimed = new RelayMessage(Path, message.Id, RelayMessageState.Busy, claimLock.ReadEnvelope(), message.Size, message.Received);
             return new ClaimedMessage(this, claimed, claimLock);
         }
         catch (InvalidDataException error)
