@@ -1,7 +1,9 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
@@ -14,6 +16,10 @@ namespace RelayCmdlets;
 /// <summary>The progress bar of one forwarding run: messages and bytes settled out of the total.</summary>
 internal sealed class ForwardProgress
 {
+    // Thousands of small messages settle in a second: a host redrawing the bar for each would slow the run.
+    private static readonly TimeSpan s_redrawInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly Stopwatch _sinceRedraw = Stopwatch.StartNew();
     private readonly int _total;
     private readonly long _totalBytes;
     private int _settled;
@@ -38,7 +44,7 @@ internal sealed class ForwardProgress
 
     /// <summary>Counts one settled message.</summary>
     /// <param name="result">Its result.</param>
-    /// <returns>The updated record.</returns>
+    /// <returns>The updated record when it is time to redraw the bar (or the run is complete); null otherwise.</returns>
     internal ProgressRecord Add(ForwardResult result)
     {
         _settled++;
@@ -55,6 +61,11 @@ internal sealed class ForwardProgress
                 _deferred++;
                 break;
         }
+        if (_sinceRedraw.Elapsed < s_redrawInterval && _settled < _total)
+        {
+            return null;
+        }
+        _sinceRedraw.Restart();
         Record.StatusDescription = Describe();
         Record.PercentComplete = _total == 0 ? 100 : (int)(100L * _settled / _total);
         return Record;

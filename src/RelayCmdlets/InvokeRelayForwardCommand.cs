@@ -199,7 +199,11 @@ public sealed class InvokeRelayForwardCommand : RelayForwardingCmdlet
 
     private void OnResult(ForwardResult result, ForwardProgress progress, IReadOnlyDictionary<string, RelayMessage> byId)
     {
-        WriteProgress(progress.Add(result));
+        ProgressRecord redraw = progress.Add(result);
+        if (redraw != null)
+        {
+            WriteProgress(redraw);
+        }
         byId.TryGetValue(result.Id, out RelayMessage message);
         // The engine's log already has a line for each outcome; what is not Sent is also an error record,
         // so that -ErrorVariable, -ErrorAction and a scheduled task's exit code see it.
