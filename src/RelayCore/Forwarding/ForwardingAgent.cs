@@ -3,11 +3,8 @@
 
 using System;
 using System.Collections.Generic;
-using System.Linq;
-using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
-using MailKit.Security;
 using RelayCore.Net;
 using RelayCore.Spool;
 
@@ -28,8 +25,6 @@ namespace RelayCore.Forwarding;
 /// </remarks>
 public sealed class ForwardingAgent : IAsyncDisposable
 {
-    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
-
     private readonly ForwardingOptions _options;
     private readonly Func<NextHopAddress, string, CancellationToken, Task<RelaySmtpClient>> _connect;
     private readonly IdleConnectionPool _idle;
@@ -38,28 +33,19 @@ public sealed class ForwardingAgent : IAsyncDisposable
     /// <summary>Creates an agent; no connection is made until the first <see cref="ForwardAsync"/>.</summary>
     /// <param name="options">How to forward; read now and at each run, so change it only between runs.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
-    /// <exception cref="ArgumentException">The options name no next hop or an impossible limit.</exception>
+    /// <exception cref="ArgumentException">The options name no next hop, an impossible limit, or contradict each other.</exception>
+    /// <exception cref="RelayCore.Auth.SecretsFormatException">The client secrets file has a bad line.</exception>
+    /// <exception cref="System.IO.IOException">A file the options name (secrets, CA, client certificate) cannot be read.</exception>
     public ForwardingAgent(ForwardingOptions options)
-        : this(options, null)
+        : this(options, Validate(options) ? new NextHopConnector(options).ConnectAsync : null)
     {
     }
 
     internal ForwardingAgent(ForwardingOptions options, Func<NextHopAddress, string, CancellationToken, Task<RelaySmtpClient>> connect)
     {
-        _options = options ?? throw new ArgumentNullException(nameof(options));
-        if (options.NextHop == null)
-        {
-            throw new ArgumentException("A next hop (host:port) is required.", nameof(options));
-        }
-        if (options.MaxConnections < 1)
-        {
-            throw new ArgumentException("MaxConnections must be at least 1.", nameof(options));
-        }
-        if (options.ConnectTimeout <= TimeSpan.Zero || options.ResponseTimeout <= TimeSpan.Zero || options.IdleTimeout < TimeSpan.Zero)
-        {
-            throw new ArgumentException("The connect and response timeouts must be positive and the idle timeout not negative.", nameof(options));
-        }
-        _connect = connect ?? ConnectPlainAsync;
+        Validate(options);
+        _options = options;
+        _connect = connect ?? throw new ArgumentNullException(nameof(connect));
         _idle = new IdleConnectionPool(options.IdleTimeout, options.ResponseTimeout);
     }
 
@@ -86,14 +72,8 @@ public sealed class ForwardingAgent : IAsyncDisposable
             throw new ObjectDisposedException(nameof(ForwardingAgent));
         }
         cancellationToken.ThrowIfCancellationRequested();
-        if (messages == null)
-        {
-            spool.Recover();
-            messages = spool.Find(null, s_readyOnly);
-        }
         var run = new ForwardingRun(_options, _connect, _idle, spool, onResult, cancellationToken);
-        run.Plan(messages);
-        await Task.WhenAll(Enumerable.Range(0, _options.MaxConnections).Select(_ => Task.Run(run.WorkAsync, CancellationToken.None))).ConfigureAwait(false);
+        await run.RunAsync(messages, _options.MaxConnections).ConfigureAwait(false);
         return run.Summary;
     }
 
@@ -107,31 +87,25 @@ public sealed class ForwardingAgent : IAsyncDisposable
         }
     }
 
-    private async Task<RelaySmtpClient> ConnectPlainAsync(NextHopAddress hop, string accountSelector, CancellationToken cancellationToken)
+    /// <summary>Checks what the agent itself needs (the connector checks the rest); true, for use in a constructor chain.</summary>
+    private static bool Validate(ForwardingOptions options)
     {
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        var client = new RelaySmtpClient(hop, new ProtocolTranscript(_options.Log, _options.LogLevel, "forward " + hop + ": "));
-        try
+        if (options == null)
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(_options.ConnectTimeout);
-            using (deadline.Token.Register(socket.Dispose))
-            {
-                await socket.ConnectAsync(hop.Host, hop.Port).ConfigureAwait(false);
-            }
-            client.Timeout = (int)_options.ResponseTimeout.TotalMilliseconds;
-            if (_options.HeloDomain != null)
-            {
-                client.LocalDomain = _options.HeloDomain;
-            }
-            await client.ConnectAsync(socket, hop.Host, hop.Port, SecureSocketOptions.None, deadline.Token).ConfigureAwait(false);
-            return client;
+            throw new ArgumentNullException(nameof(options));
         }
-        catch
+        if (options.NextHop == null)
         {
-            client.Dispose();
-            socket.Dispose();
-            throw;
+            throw new ArgumentException("A next hop (host:port) is required.", nameof(options));
         }
+        if (options.MaxConnections < 1)
+        {
+            throw new ArgumentException("MaxConnections must be at least 1.", nameof(options));
+        }
+        if (options.ConnectTimeout <= TimeSpan.Zero || options.ResponseTimeout <= TimeSpan.Zero || options.IdleTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentException("The connect and response timeouts must be positive and the idle timeout not negative.", nameof(options));
+        }
+        return true;
     }
 }

@@ -31,7 +31,12 @@ internal sealed class ForwardingRun
     private readonly CancellationToken _cancellationToken;
     private readonly object _queueLock = new object();
     private readonly object _resultLock = new object();
+    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
+
     private readonly List<ForwardRoute> _routes = new List<ForwardRoute>();
+    private readonly List<(ForwardRoute Route, RelayMessage Message)> _lateDeferrals = new List<(ForwardRoute, RelayMessage)>();
+    private TaskCompletionSource<bool> _arrival;
+    private bool _listed;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _nextRoute;
     private int _sent;
@@ -58,31 +63,74 @@ internal sealed class ForwardingRun
 
     internal ForwardingSummary Summary => new ForwardingSummary(_sent, _failed, _deferred, _bytes, _connections, _clock.Elapsed);
 
-    /// <summary>Groups the messages by route, in their order; a message whose ForwardToAddress cannot be parsed fails at once.</summary>
-    internal void Plan(IEnumerable<RelayMessage> messages)
+    /// <summary>
+    /// Runs the producer (listing the messages into their routes' queues) and the workers at once, so
+    /// sending starts with the first message listed rather than after the whole spool was read.
+    /// </summary>
+    /// <param name="messages">The messages; null to recover the spool and take every ready message.</param>
+    /// <param name="workers">Parallel connections.</param>
+    internal Task RunAsync(IEnumerable<RelayMessage> messages, int workers)
     {
-        var byKey = new Dictionary<string, ForwardRoute>(StringComparer.Ordinal);
-        foreach (RelayMessage message in messages)
+        Task producer = Task.Run(() => Produce(messages), CancellationToken.None);
+        IEnumerable<Task> consumers = Enumerable.Range(0, workers).Select(_ => Task.Run(WorkAsync, CancellationToken.None));
+        return Task.WhenAll(consumers.Concat(new[] { producer }));
+    }
+
+    /// <summary>Groups the messages by route, in their order; a message whose ForwardToAddress cannot be parsed fails at once.</summary>
+    private void Produce(IEnumerable<RelayMessage> messages)
+    {
+        try
         {
-            if (message == null || message.State != RelayMessageState.Ready)
+            if (messages == null)
             {
-                Log(RelayLogLevel.Information, "skipped " + message + ": not ready (" + message?.State + ")");
-                continue;
+                _spool.Recover();
+                messages = _spool.Find(null, s_readyOnly);
             }
-            NextHopAddress hop = _options.NextHop;
-            if (message.ForwardToAddress.Length > 0 && !NextHopAddress.TryParse(message.ForwardToAddress, out hop))
+            var byKey = new Dictionary<string, ForwardRoute>(StringComparer.Ordinal);
+            foreach (RelayMessage message in messages)
             {
-                FailUnroutable(message);
-                continue;
+                _cancellationToken.ThrowIfCancellationRequested();
+                if (message == null || message.State != RelayMessageState.Ready)
+                {
+                    Log(RelayLogLevel.Information, "skipped " + message + ": not ready (" + message?.State + ")");
+                    continue;
+                }
+                NextHopAddress hop = _options.NextHop;
+                if (message.ForwardToAddress.Length > 0 && !NextHopAddress.TryParse(message.ForwardToAddress, out hop))
+                {
+                    FailUnroutable(message);
+                    continue;
+                }
+                string key = ForwardRoute.KeyOf(hop, message.ClientAccountSelector);
+                lock (_queueLock)
+                {
+                    if (!byKey.TryGetValue(key, out ForwardRoute route))
+                    {
+                        route = new ForwardRoute(hop, message.ClientAccountSelector);
+                        byKey.Add(key, route);
+                        _routes.Add(route);
+                    }
+                    if (route.DeferReason == null)
+                    {
+                        route.Pending.Enqueue(message);
+                        Signal();
+                    }
+                    else
+                    {
+                        // Listed after its route failed: it waits for the next run like the others.
+                        _lateDeferrals.Add((route, message));
+                    }
+                }
+                ReportLateDeferrals();
             }
-            string key = ForwardRoute.KeyOf(hop, message.ClientAccountSelector);
-            if (!byKey.TryGetValue(key, out ForwardRoute route))
+        }
+        finally
+        {
+            lock (_queueLock)
             {
-                route = new ForwardRoute(hop, message.ClientAccountSelector);
-                byKey.Add(key, route);
-                _routes.Add(route);
+                _listed = true;
+                Signal();
             }
-            route.Pending.Enqueue(message);
         }
     }
 
@@ -93,8 +141,18 @@ internal sealed class ForwardingRun
         RelaySmtpClient client = null;
         try
         {
-            while (TryTake(connectedRoute, out ForwardRoute route, out RelayMessage message))
+            while (true)
             {
+                (bool taken, ForwardRoute route, RelayMessage message, Task arrival) = TryTake(connectedRoute);
+                if (!taken)
+                {
+                    if (arrival == null)
+                    {
+                        break;
+                    }
+                    await arrival.ConfigureAwait(false);
+                    continue;
+                }
                 _cancellationToken.ThrowIfCancellationRequested();
                 if (client != null && route != connectedRoute)
                 {
@@ -134,31 +192,62 @@ internal sealed class ForwardingRun
         }
     }
 
-    private bool TryTake(ForwardRoute preferred, out ForwardRoute route, out RelayMessage message)
+    /// <summary>
+    /// The next message, staying on the connected route while it has mail, otherwise taking routes in
+    /// turn; when none is queued: the task that completes at the next arrival, or null once all were listed.
+    /// </summary>
+    private (bool Taken, ForwardRoute Route, RelayMessage Message, Task Arrival) TryTake(ForwardRoute preferred)
     {
         lock (_queueLock)
         {
-            // Stay on the connected route while it has mail; otherwise take routes in turn.
             if (preferred != null && preferred.DeferReason == null && preferred.Pending.Count > 0)
             {
-                route = preferred;
-                message = route.Pending.Dequeue();
-                return true;
+                return (true, preferred, preferred.Pending.Dequeue(), null);
             }
             for (int i = 0; i < _routes.Count; i++)
             {
-                route = _routes[(_nextRoute + i) % _routes.Count];
+                ForwardRoute route = _routes[(_nextRoute + i) % _routes.Count];
                 if (route.DeferReason == null && route.Pending.Count > 0)
                 {
                     _nextRoute = (_nextRoute + i + 1) % _routes.Count;
-                    message = route.Pending.Dequeue();
-                    return true;
+                    return (true, route, route.Pending.Dequeue(), null);
                 }
             }
+            if (_listed)
+            {
+                return (false, null, null, null);
+            }
+            _arrival ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+            return (false, null, null, _arrival.Task);
         }
-        route = null;
-        message = null;
-        return false;
+    }
+
+    /// <summary>Wakes the workers waiting for mail; called under the queue lock.</summary>
+    private void Signal()
+    {
+        if (_arrival != null)
+        {
+            _arrival.TrySetResult(true);
+            _arrival = null;
+        }
+    }
+
+    private void ReportLateDeferrals()
+    {
+        List<(ForwardRoute Route, RelayMessage Message)> late;
+        lock (_queueLock)
+        {
+            if (_lateDeferrals.Count == 0)
+            {
+                return;
+            }
+            late = _lateDeferrals.ToList();
+            _lateDeferrals.Clear();
+        }
+        foreach ((ForwardRoute route, RelayMessage message) in late)
+        {
+            Report(message, ForwardOutcome.Deferred, route, null, route.DeferReason, null, TimeSpan.Zero);
+        }
     }
 
     /// <summary>An idle connection of the route that still answers, or a new one; null when the route failed (its messages are deferred).</summary>
@@ -185,13 +274,14 @@ internal sealed class ForwardingRun
         {
             client = await _connect(route.Hop, route.AccountSelector, _cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _connections);
-            client.Timeout = (int)Math.Min(int.MaxValue, _options.ResponseTimeout.TotalMilliseconds);
             Log(RelayLogLevel.Information, "connected to " + route);
             return client;
         }
         catch (Exception error) when (!_cancellationToken.IsCancellationRequested && !(error is OutOfMemoryException))
         {
-            DeferRoute(route, first, "cannot connect to " + route.Hop + ": " + error.Message);
+            // A refusal at connect time (greeting, EHLO, AUTH) keeps the mail too: E-MailRelay fails
+            // messages only on a refusal of the messages themselves.
+            DeferRoute(route, first, "cannot connect to " + route.Hop + ": " + error.Message, TimeSpan.Zero, (error as ForwardingConnectionException)?.ReplyCode);
             return null;
         }
     }
@@ -278,7 +368,7 @@ internal sealed class ForwardingRun
     }
 
     /// <summary>Defers a route for the rest of the run: the given message (not claimed, or released) and every one still queued.</summary>
-    private void DeferRoute(ForwardRoute route, RelayMessage message, string reason, TimeSpan elapsed = default)
+    private void DeferRoute(ForwardRoute route, RelayMessage message, string reason, TimeSpan elapsed = default, int? replyCode = null)
     {
         List<RelayMessage> rest;
         lock (_queueLock)
@@ -290,11 +380,11 @@ internal sealed class ForwardingRun
         Log(RelayLogLevel.Warning, reason + (rest.Count > 0 ? "; " + rest.Count + " more message(s) wait for the next run" : string.Empty));
         if (message != null)
         {
-            Report(message, ForwardOutcome.Deferred, route, null, route.DeferReason, null, elapsed);
+            Report(message, ForwardOutcome.Deferred, route, replyCode, route.DeferReason, null, elapsed);
         }
         foreach (RelayMessage waiting in rest)
         {
-            Report(waiting, ForwardOutcome.Deferred, route, null, route.DeferReason, null, TimeSpan.Zero);
+            Report(waiting, ForwardOutcome.Deferred, route, replyCode, route.DeferReason, null, TimeSpan.Zero);
         }
     }
 

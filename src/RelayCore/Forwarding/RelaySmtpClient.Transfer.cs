@@ -3,6 +3,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -76,7 +77,17 @@ internal sealed partial class RelaySmtpClient : SmtpClient
         _accepted = new List<string>(_addresses.Count);
         _rejected = new List<RecipientRejection>();
         _acceptSome = forwardToSome;
-        using MimeMessage mime = SpooledContent.CreateMessage(message.ContentPath, bodyType);
+        MimeMessage content;
+        try
+        {
+            content = SpooledContent.CreateMessage(message.ContentPath, bodyType);
+        }
+        catch (Exception error) when (error is FileNotFoundException || error is DirectoryNotFoundException)
+        {
+            // A broken message, not a broken connection: nothing was sent for it yet.
+            return Refusal(null, "the content file is missing");
+        }
+        using MimeMessage mime = content;
         try
         {
             string reply = await SendAsync(

@@ -120,7 +120,7 @@ public sealed class ClaimedMessage : IDisposable
             envelope.WriteTo(file);
             file.Flush(flushToDisk: true);
         }
-        File.Replace(replacement, busyPath, null);
+        FileDurability.Replace(replacement, busyPath);
         ContendedFile.TryMove(busyPath, PathOf(RelayMessageState.Bad));
         Unhold();
         return new RelayMessage(_spool.Path, Message.Id, RelayMessageState.Bad, envelope, Message.Size, Message.Received);

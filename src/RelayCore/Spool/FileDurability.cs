@@ -18,6 +18,7 @@ namespace RelayCore.Spool;
 internal static class FileDurability
 {
     private const int ReadOnly = 0;
+    private const int MoveFileReplaceExisting = 0x1;
     private const int MoveFileWriteThrough = 0x8;
     private const int ErrorFileNotFound = 2;
     private const int AtCurrentDirectory = -100;
@@ -94,6 +95,26 @@ internal static class FileDurability
                 return;
             default:
                 throw new IOException("Cannot rename '" + source + "' to '" + destination + "' (errno " + errno + ").");
+        }
+    }
+
+    /// <summary>
+    /// Renames a file over an existing one in one step (rename(2); on Windows MoveFileEx with
+    /// replace and write-through, which an open handle with delete sharing does not block).
+    /// </summary>
+    /// <exception cref="IOException">The rename failed.</exception>
+    internal static void Replace(string source, string destination)
+    {
+        if (!s_isWindows)
+        {
+            // File.Replace is one rename(2) on Unix.
+            File.Replace(source, destination, null);
+            return;
+        }
+        if (!NativeMethods.MoveFileExW(source, destination, MoveFileReplaceExisting | MoveFileWriteThrough))
+        {
+            int error = Marshal.GetLastWin32Error();
+            throw new IOException("Cannot rename '" + source + "' over '" + destination + "' (Windows error " + error + ").", unchecked((int)0x80070000) | error);
         }
     }
 

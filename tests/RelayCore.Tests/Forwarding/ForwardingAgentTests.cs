@@ -346,6 +346,66 @@ public sealed class ForwardingAgentTests
     }
 
     [Fact]
+    public async Task ContentFile_Missing_MessageFailsAndTheNextOneIsSent()
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output);
+        if (hop == null)
+        {
+            return;
+        }
+        using var spool = new ForwardingSpool();
+        RelayMessage broken = await spool.AddAsync(ForwardingSpool.SimpleContent("broken"));
+        await spool.AddAsync(ForwardingSpool.SimpleContent("fine"));
+        File.Delete(broken.ContentPath);
+
+        (ForwardingSummary summary, List<ForwardResult> _) = await spool.ForwardAsync(ForwardingSpool.Options(hop.Address));
+
+        Assert.Equal((1, 1, 0), (summary.Sent, summary.Failed, summary.Deferred));
+        Assert.Contains("content file is missing", Assert.Single(spool.InState(RelayMessageState.Bad)).Reason, StringComparison.Ordinal);
+        Assert.Equal(ForwardingSpool.SimpleContent("fine"), Assert.Single(hop.Messages()).Data);
+    }
+
+    [Fact]
+    public async Task ForwardAsync_GivenMessages_OnlyThoseAreSent()
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output);
+        if (hop == null)
+        {
+            return;
+        }
+        using var spool = new ForwardingSpool();
+        List<RelayMessage> added = await spool.AddManyAsync(3);
+        await using var agent = new ForwardingAgent(ForwardingSpool.Options(hop.Address));
+
+        ForwardingSummary summary = await agent.ForwardAsync(spool.Spool, new[] { added[1] }, null, CancellationToken.None);
+
+        Assert.Equal(1, summary.Sent);
+        Assert.Equal(ForwardingSpool.SimpleContent("message 1"), Assert.Single(hop.Messages()).Data);
+        Assert.Equal(new[] { added[0].Id, added[2].Id }, spool.InState(RelayMessageState.Ready).Select(message => message.Id));
+    }
+
+    [Fact]
+    public async Task ForwardAsync_MessageClaimedElsewhere_SkippedWithoutAResult()
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output);
+        if (hop == null)
+        {
+            return;
+        }
+        using var spool = new ForwardingSpool();
+        List<RelayMessage> added = await spool.AddManyAsync(2);
+        using ClaimedMessage elsewhere = spool.Spool.TryClaim(added[0]);
+        var results = new List<ForwardResult>();
+        await using var agent = new ForwardingAgent(ForwardingSpool.Options(hop.Address));
+
+        ForwardingSummary summary = await agent.ForwardAsync(spool.Spool, added, results.Add, CancellationToken.None);
+
+        Assert.Equal((1, 0, 0), (summary.Sent, summary.Failed, summary.Deferred));
+        Assert.Equal(added[1].Id, Assert.Single(results).Id);
+        Assert.True(File.Exists(elsewhere.Message.EnvelopePath));
+    }
+
+    [Fact]
     public void Constructor_NoNextHop_ThrowsArgumentException()
     {
         var options = new ForwardingOptions();
