@@ -192,6 +192,33 @@ public sealed class InvokeRelayForwardTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public void ClientSecretsPath_Malformed_IsSecretsFileInvalidBeforeAnythingIsClaimed()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+        File.WriteAllText(spool.File("client.auth"), "client bogus\n");
+
+        PipelineResult result = _shell.Invoke(
+            SubmitThree + "Invoke-RelayForward -To 127.0.0.1:25 -SpoolPath $spool -ClientSecretsPath $secrets",
+            ("spool", spool.Path),
+            ("secrets", spool.File("client.auth")));
+
+        Assert.Equal(new[] { "SecretsFileInvalid,RelayCmdlets.InvokeRelayForwardCommand" }, result.ErrorIds);
+        Assert.Equal(spool.File("client.auth"), result.Errors[0].TargetObject);
+        Assert.Equal(3, Directory.GetFiles(spool.Path, "*.envelope").Length);
+    }
+
+    [Fact]
+    public void OAuthToken_WithoutAUser_IsInvalidForwardingOptions()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+
+        PipelineResult result = _shell.Invoke("Invoke-RelayForward -To 127.0.0.1:25 -SpoolPath $spool -OAuthToken $token", ("spool", spool.Path), ("token", new System.Net.NetworkCredential("x", "token").SecurePassword));
+
+        Assert.Equal(new[] { "InvalidForwardingOptions,RelayCmdlets.InvokeRelayForwardCommand" }, result.ErrorIds);
+        Assert.Equal(ErrorCategory.InvalidArgument, result.Errors[0].CategoryInfo.Category);
+    }
+
+    [Fact]
     public async Task Continuous_StopProcessing_ForwardsWhatArrivesUntilStoppedAndLeavesNothingBusy()
     {
         using TestSpool spool = TestSpool.CreateEmpty();
