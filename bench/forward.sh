@@ -13,9 +13,11 @@
 # so the messages are what a real client leaves (Received: header, CRLF).
 #
 # Variables (defaults in brackets):
-#   FORWARD_CMD [bench/forward-agent]  placeholders {SPOOL} {SINK_PORT} {CONNECTIONS}
+#   FORWARD_CMD [bench/forward-agent]  placeholders {SPOOL} {SINK_PORT} {CONNECTIONS} {WARMUP_SPOOL}
+#                                      (a spool of WARMUP messages to forward first, uncounted)
 #   SERVER_CMD [the engine server]     the store-only server that fills the spool
 #   MESSAGES [10000]  SIZE [1024]  CONNECTIONS [8]  FILL_SESSIONS [32]
+#   WARMUP [500]      messages in the warm-up spool (JIT), and sent first uncounted by the ceiling
 #   TIMEOUT [300]     upper bound in seconds for each load
 #   WORKDIR, KEEP     as in store.sh
 # Prints one line beginning "RESULT forward"; exits 1 if a message was lost,
@@ -24,11 +26,12 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
-FORWARD_CMD=${FORWARD_CMD:-"$BENCH_DIR/forward-agent/bin/Release/net10.0/ForwardAgent {SPOOL} 127.0.0.1:{SINK_PORT} {CONNECTIONS}"}
+FORWARD_CMD=${FORWARD_CMD:-"$BENCH_DIR/forward-agent/bin/Release/net10.0/ForwardAgent {SPOOL} 127.0.0.1:{SINK_PORT} {CONNECTIONS} {WARMUP_SPOOL}"}
 SERVER_CMD=${SERVER_CMD:-$RELAY_ENGINE_CMD}
 MESSAGES=${MESSAGES:-10000}
 SIZE=${SIZE:-1024}
 CONNECTIONS=${CONNECTIONS:-8}
+WARMUP=${WARMUP:-500}
 FILL_SESSIONS=${FILL_SESSIONS:-32}
 TIMEOUT=${TIMEOUT:-300}
 KEEP=${KEEP:-0}
@@ -55,26 +58,41 @@ timeout "$TIMEOUT" "$SMTP_SOURCE" -s "$FILL_SESSIONS" -m "$MESSAGES" -l "$SIZE" 
 stop_pid "$SERVER_PID"; SERVER_PID=
 filled=$(count_files "$SPOOL" "$RELAY_PATTERN")
 (( filled == MESSAGES )) || die "the spool holds $filled ready messages, not $MESSAGES"
+WARMUP_SPOOL=$work/warmup-spool; mkdir -p "$WARMUP_SPOOL"
+if (( WARMUP > 0 )); then
+    main_spool=$SPOOL; SPOOL=$WARMUP_SPOOL; PORT=$(pick_port) || exit 2
+    launch_server
+    timeout "$TIMEOUT" "$SMTP_SOURCE" -s "$FILL_SESSIONS" -m "$WARMUP" -l "$SIZE" -d \
+        -f sender@example.com -t rcpt@example.com "127.0.0.1:$PORT" > "$work/fill-warmup.out" 2>&1 \
+        || die "filling the warm-up spool failed: $(tail -c 200 "$work/fill-warmup.out")"
+    stop_pid "$SERVER_PID"; SERVER_PID=
+    SPOOL=$main_spool
+fi
 
 # ---- the ceiling: smtp-source into smtp-sink --------------------------------
 CEILING_PORT=$(pick_port) || exit 2
 start_sink "$CEILING_PORT" "$work/ceiling-sink.out"; CEILING_SINK_PID=$SINK_PID; SINK_PID=
 wait_listening "$CEILING_PORT" 10 || die "smtp-sink did not listen on $CEILING_PORT"
+if (( WARMUP > 0 )); then
+    timeout 60 "$SMTP_SOURCE" -s "$CONNECTIONS" -m "$WARMUP" -l "$SIZE" -d -f sender@example.com -t rcpt@example.com \
+        "127.0.0.1:$CEILING_PORT" > "$work/ceiling-warmup.out" 2>&1 || die "ceiling warm-up failed"
+    wait_sink_count "$work/ceiling-sink.out" "$WARMUP" 5
+fi
 t0=$(now_ns)
 timeout "$TIMEOUT" "$SMTP_SOURCE" -s "$CONNECTIONS" -m "$MESSAGES" -l "$SIZE" -d \
     -f sender@example.com -t rcpt@example.com "127.0.0.1:$CEILING_PORT" > "$work/ceiling.out" 2>&1
 ceiling_rc=$?
 t1=$(now_ns)
-wait_sink_count "$work/ceiling-sink.out" "$MESSAGES" 5
+wait_sink_count "$work/ceiling-sink.out" $((WARMUP + MESSAGES)) 5
 ceiling_secs=$(secs "$t0" "$t1")
-ceiling_rate=$(rate "$(sink_count "$work/ceiling-sink.out")" "$ceiling_secs")
+ceiling_rate=$(rate $(( $(sink_count "$work/ceiling-sink.out") - WARMUP )) "$ceiling_secs")
 stop_pid "$CEILING_SINK_PID"; CEILING_SINK_PID=
 
 # ---- forwarding: the spool into smtp-sink -------------------------------------
 SINK_PORT=$(pick_port) || exit 2
 start_sink "$SINK_PORT" "$work/sink.out"
 wait_listening "$SINK_PORT" 10 || die "smtp-sink did not listen on $SINK_PORT"
-cmd=$(expand "$FORWARD_CMD"); cmd=${cmd//\{CONNECTIONS\}/$CONNECTIONS}
+cmd=$(expand "$FORWARD_CMD"); cmd=${cmd//\{CONNECTIONS\}/$CONNECTIONS}; cmd=${cmd//\{WARMUP_SPOOL\}/$WARMUP_SPOOL}
 note "forward: $cmd"
 sync   # untimed: the fill's dirty pages are not written back inside the measurement
 t0=$(now_ns)
@@ -95,8 +113,10 @@ wait "$FORWARD_PID"
 forward_rc=$?
 t1=$(now_ns)
 kill "$WATCHDOG_PID" 2>/dev/null; wait "$WATCHDOG_PID" 2>/dev/null
-wait_sink_count "$work/sink.out" "$MESSAGES" 5
-arrived=$(sink_count "$work/sink.out")
+# The sink counts the warm-up spool's messages too, when the command forwarded it.
+warmed=$(( WARMUP - $(count_files "$WARMUP_SPOOL" 'emailrelay.*.content') ))
+wait_sink_count "$work/sink.out" $((warmed + MESSAGES)) 5
+arrived=$(( $(sink_count "$work/sink.out") - warmed ))
 left=$(( $(count_files "$SPOOL" 'emailrelay.*.envelope*') + $(count_files "$SPOOL" 'emailrelay.*.content') ))
 wall_secs=$(secs "$t0" "$t1")
 wall_rate=$(rate "$arrived" "$wall_secs")

@@ -15,7 +15,9 @@ namespace ForwardAgent;
 
 /// <summary>
 /// Forwards every ready message of a spool with RelayCore's ForwardingAgent, without PowerShell:
-/// <c>ForwardAgent &lt;spool-dir&gt; &lt;host:port&gt; &lt;connections&gt;</c>. Prints one
+/// <c>ForwardAgent &lt;spool-dir&gt; &lt;host:port&gt; &lt;connections&gt; [&lt;warm-up-spool-dir&gt;]</c>.
+/// The warm-up spool is forwarded first, untimed, by another agent (so the timed run opens its own
+/// connections), to leave JIT compilation out of the figure as store.sh's WARMUP does. Prints one
 /// <c>RESULT forward-engine</c> line with the time ForwardAsync took (start-up excluded).
 /// </summary>
 internal static class Program
@@ -24,10 +26,10 @@ internal static class Program
 
     private static async Task<int> Main(string[] args)
     {
-        if (args.Length != 3 || !NextHopAddress.TryParse(args[1], out NextHopAddress hop) ||
+        if (args.Length < 3 || args.Length > 4 || !NextHopAddress.TryParse(args[1], out NextHopAddress hop) ||
             !int.TryParse(args[2], NumberStyles.None, CultureInfo.InvariantCulture, out int connections) || connections < 1)
         {
-            Console.Error.WriteLine("usage: ForwardAgent <spool-dir> <host:port> <connections>");
+            Console.Error.WriteLine("usage: ForwardAgent <spool-dir> <host:port> <connections> [<warm-up-spool-dir>]");
             return 2;
         }
         var options = new ForwardingOptions
@@ -40,6 +42,12 @@ internal static class Program
         };
         SpoolDirectory spool = SpoolDirectory.Open(args[0], create: false);
         using var limit = new CancellationTokenSource(s_limit);
+        if (args.Length == 4)
+        {
+            await using var warmUp = new ForwardingAgent(options);
+            ForwardingSummary warm = await warmUp.ForwardAsync(SpoolDirectory.Open(args[3], create: false), null, null, limit.Token);
+            Console.Error.WriteLine("warm-up: " + warm);
+        }
         await using var agent = new ForwardingAgent(options);
         var clock = Stopwatch.StartNew();
         ForwardingSummary summary = await agent.ForwardAsync(spool, null, null, limit.Token);

@@ -294,8 +294,9 @@ internal sealed class ForwardingRun
         {
             claim = _spool.TryClaim(message);
         }
-        catch (SpoolFileInUseException error)
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
         {
+            // Held open elsewhere (Windows), or a broken envelope that could not even be marked bad.
             Log(RelayLogLevel.Warning, "skipped " + message.Id + ": " + error.Message);
             return true;
         }
@@ -390,14 +391,22 @@ internal sealed class ForwardingRun
 
     private void FailUnroutable(RelayMessage message)
     {
-        ClaimedMessage claim = _spool.TryClaim(message);
-        if (claim == null)
+        string reason = "invalid ForwardToAddress '" + message.ForwardToAddress + "'";
+        try
         {
+            using ClaimedMessage claim = _spool.TryClaim(message);
+            if (claim == null)
+            {
+                return;
+            }
+            claim.MarkBad(reason, null);
+        }
+        catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
+        {
+            Log(RelayLogLevel.Warning, "skipped " + message.Id + " (" + reason + "): " + error.Message);
             return;
         }
-        string reason = "invalid ForwardToAddress '" + message.ForwardToAddress + "'";
-        claim.MarkBad(reason, null);
-        Report(claim.Message, ForwardOutcome.Failed, null, null, reason, null, TimeSpan.Zero);
+        Report(message, ForwardOutcome.Failed, null, null, reason, null, TimeSpan.Zero);
     }
 
     private void Report(RelayMessage message, ForwardOutcome outcome, ForwardRoute route, int? code, string text, TransferReport report, TimeSpan elapsed)

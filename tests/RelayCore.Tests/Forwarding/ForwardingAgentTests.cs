@@ -406,6 +406,20 @@ public sealed class ForwardingAgentTests
     }
 
     [Fact]
+    public async Task ForwardToAddress_Unparsable_MessageFailsWithoutAConnection()
+    {
+        using var spool = new ForwardingSpool();
+        await spool.AddAsync(ForwardingSpool.SimpleContent("lost"), edit: envelope => envelope.ForwardToAddress = "no port here");
+        var unused = RelayCore.Net.NextHopAddress.Parse("127.0.0.1:" + UnusedPort());
+
+        (ForwardingSummary summary, List<ForwardResult> results) = await spool.ForwardAsync(ForwardingSpool.Options(unused));
+
+        Assert.Equal((0, 1, 0, 0), (summary.Sent, summary.Failed, summary.Deferred, summary.Connections));
+        Assert.Contains("invalid ForwardToAddress", Assert.Single(results).ReplyText, StringComparison.Ordinal);
+        Assert.Single(spool.InState(RelayMessageState.Bad));
+    }
+
+    [Fact]
     public void Constructor_NoNextHop_ThrowsArgumentException()
     {
         var options = new ForwardingOptions();
