@@ -32,6 +32,8 @@ internal sealed class ProtocolTranscript : IProtocolLogger
     private readonly string _prefix;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly List<TranscriptLine> _lines = new List<TranscriptLine>();
+    private string _clientPending = string.Empty;
+    private string _serverPending = string.Empty;
 
     internal ProtocolTranscript(Action<RelayLogLevel, string> log, RelayLogLevel level, string prefix)
     {
@@ -111,7 +113,12 @@ internal sealed class ProtocolTranscript : IProtocolLogger
 
     private void Record(bool fromClient, string text)
     {
-        foreach (string line in text.Split(new[] { "\r\n", "\n" }, StringSplitOptions.RemoveEmptyEntries))
+        // A read can end inside a line: keep the fragment until its end arrives.
+        ref string pending = ref fromClient ? ref _clientPending : ref _serverPending;
+        text = pending + text;
+        int end = text.LastIndexOf('\n') + 1;
+        pending = text.Substring(end);
+        foreach (string line in text.Substring(0, end).Split(new[] { "\r\n", "\n" }, StringSplitOptions.RemoveEmptyEntries))
         {
             if (IsRecording && _lines.Count < MaxRecordedLines)
             {

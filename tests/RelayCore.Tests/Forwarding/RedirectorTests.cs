@@ -109,7 +109,7 @@ public sealed class RedirectorTests
     private static async Task<List<ForwardResult>> ForwardAsync(ForwardingOptions options, ForwardingSpool spool)
     {
         var results = new List<ForwardResult>();
-        await using var agent = new ForwardingAgent(options, new NextHopConnector(options).ConnectAsync);
+        await using var agent = new ForwardingAgent(options);
         await agent.ForwardAsync(spool.Spool, null, results.Add, System.Threading.CancellationToken.None);
         return results;
     }
