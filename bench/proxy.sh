@@ -5,16 +5,17 @@
 # --as-proxy: ForwardOnDisconnect) to smtp-sink. The rate is messages delivered
 # at the sink per second, from the first message sent to the last one delivered,
 # beside the store-mode rate (store.sh: the same load into a store-only server)
-# measured in the same run. Acceptance: proxy >= 50% of store mode.
+# and the ceiling (store.sh CEILING=1: smtp-source into smtp-sink), both measured
+# just before in the same run. Acceptance: proxy >= 50% of store mode.
 #
-#   ./proxy.sh                    # the engine (bench/engine-server, dotnet build -c Release bench/engine-server)
-#   HOST=1 ./proxy.sh             # the relay host (Start-RelayServer -ForwardTo ... -ForwardOnDisconnect)
+#   ./proxy.sh                    # the relay host (Start-RelayServer -ForwardTo ... -ForwardOnDisconnect)
+#   ENGINE=1 ./proxy.sh           # the engine alone (bench/engine-server: --forward-to ... --forward-on-disconnect)
 #
 # Variables (defaults in brackets):
 #   MESSAGES [10000]  SESSIONS [64]  SIZE [1024]  WARMUP [200]  TIMEOUT [300]
 #   CONNECTIONS [4]   parallel forwarding connections to the next hop
 #   PROXY_CMD         server command with {PORT}, {SPOOL} and {SINK_PORT} placeholders
-#   STORE [1]         0: skip the store-mode measurement
+#   STORE [1]         0: skip the store-mode and ceiling (smtp-source into smtp-sink) measurements
 #   WORKDIR, KEEP     as store.sh
 # Prints one line beginning "RESULT proxy"; exits 1 if a message was not
 # delivered (or the store run failed), 2 on a set-up error.
@@ -29,14 +30,12 @@ WARMUP=${WARMUP:-200}
 TIMEOUT=${TIMEOUT:-300}
 CONNECTIONS=${CONNECTIONS:-4}
 STORE=${STORE:-1}
-HOST=${HOST:-0}
 KEEP=${KEEP:-0}
-if (( HOST )); then
-    PROXY_CMD=${PROXY_CMD:-"$RELAY_BIN Start-RelayServer -Port {PORT} -SpoolPath {SPOOL} -MaxConnections 20000 -ForwardTo 127.0.0.1:{SINK_PORT} -ForwardOnDisconnect -ThrottleLimit $CONNECTIONS -Wait"}
-    store_env=(ENGINE=0)
+# store.sh reads ENGINE too, so both rates come from the same server.
+if (( ${ENGINE:-0} )); then
+    PROXY_CMD=${PROXY_CMD:-"$RELAY_ENGINE_CMD --forward-to 127.0.0.1:{SINK_PORT} --forward-on-disconnect --connections $CONNECTIONS"}
 else
-    PROXY_CMD=${PROXY_CMD:-"$BENCH_DIR/engine-server/bin/Release/net10.0/EngineServer {PORT} {SPOOL} --forward-to 127.0.0.1:{SINK_PORT} --forward-on-disconnect --connections $CONNECTIONS"}
-    store_env=(ENGINE=1)
+    PROXY_CMD=${PROXY_CMD:-"$RELAY_BIN Start-RelayServer -Port {PORT} -SpoolPath {SPOOL} -MaxConnections 20000 -ForwardTo 127.0.0.1:{SINK_PORT} -ForwardOnDisconnect -ThrottleLimit $CONNECTIONS -Wait"}
 fi
 
 need_tool "$SMTP_SOURCE"; need_tool "$SMTP_SINK"
@@ -51,13 +50,19 @@ store_root=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/relay-proxy-store.XXXXXX") |
 work=
 trap 'end_run; [[ $KEEP == 1 ]] || rm -rf "$store_root"' EXIT
 trap 'exit 130' INT TERM
-store_rate=-
+store_rate=- ceiling_rate=-
+measure_store() {   # measure_store VAR=VALUE... -> the msgs_per_s of one store.sh run with the same load
+    local out line kv rate=-
+    out=$(env "$@" WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
+    line=$(grep '^RESULT' <<< "$out" | tail -n 1)
+    [[ -n $line ]] || { echo "FAIL: store.sh $* printed no result" >&2; exit 1; }
+    note "$line"
+    for kv in $line; do [[ $kv == msgs_per_s=* ]] && rate=${kv#*=}; done
+    echo "$rate"
+}
 if (( STORE )); then
-    store_out=$(env "${store_env[@]}" WORKDIR="$store_root" KEEP=1 MESSAGES="$MESSAGES" SESSIONS="$SESSIONS" SIZE="$SIZE" WARMUP="$WARMUP" "$here/store.sh")
-    store_line=$(grep '^RESULT' <<< "$store_out" | tail -n 1)
-    [[ -n $store_line ]] || { echo "FAIL: the store-mode run printed no result" >&2; exit 1; }
-    note "$store_line"
-    for kv in $store_line; do [[ $kv == msgs_per_s=* ]] && store_rate=${kv#*=}; done
+    ceiling_rate=$(measure_store CEILING=1) || exit 1
+    store_rate=$(measure_store CEILING=0) || exit 1
 fi
 
 new_run proxy
@@ -92,13 +97,17 @@ read -r peak method < <(peak_end "$PID")
 cpu1=$(cpu_ticks "$PID")
 delivered=$(( $(sink_count "$work/sink.out") - before ))
 left=$(count_files "$SPOOL" 'emailrelay.*.envelope*')
+# The engine prints its counters when it stops: how many forwarding passes the disconnects coalesced into.
+# (The relay host does not: "-".)
+stop_pid "$SERVER_PID"; SERVER_PID=
+runs=$(sed -n 's/^STATISTICS .*forwarding_runs=\([0-9]*\).*/\1/p' "$work/server.log" | tail -n 1)
 
 s=$(secs "$t0" "$t1")
 proxy_rate=$(rate "$delivered" "$s")
 ratio=$(awk -v a="$proxy_rate" -v b="$store_rate" 'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%.0f%%", 100 * a / b; else print "-" }')
 echo "RESULT proxy messages=$MESSAGES sessions=$SESSIONS size=$SIZE connections=$CONNECTIONS secs=$s" \
-    "msgs_per_s=$proxy_rate delivered=$delivered accept_secs=$(secs "$t0" "$t_sent") spool_left=$left source_rc=$rc" \
-    "store_msgs_per_s=$store_rate proxy_vs_store=$ratio peak_rss_kib=$peak peak_method=$method server_cpu_s=$(ticks_to_secs $((cpu1 - cpu0)))"
+    "msgs_per_s=$proxy_rate delivered=$delivered accept_secs=$(secs "$t0" "$t_sent") spool_left=$left forwarding_runs=${runs:--} source_rc=$rc" \
+    "store_msgs_per_s=$store_rate proxy_vs_store=$ratio ceiling_msgs_per_s=$ceiling_rate peak_rss_kib=$peak peak_method=$method server_cpu_s=$(ticks_to_secs $((cpu1 - cpu0)))"
 if (( rc != 0 || delivered != MESSAGES )); then
     echo "FAIL: sent $MESSAGES, delivered $delivered, smtp-source exit $rc: $(tail -c 300 "$work/source.out" | tr '\n' ' ')" >&2
     tail -5 "$work/server.log" >&2

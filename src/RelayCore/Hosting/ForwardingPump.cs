@@ -118,6 +118,11 @@ internal sealed class ForwardingPump
         {
             _immediate.Enqueue(message);
             Kick();
+            // Registered after the stop answered every waiter: nobody would answer this one.
+            if (_cancel.IsCancellationRequested && _waiting.TryRemove(message.Id, out _))
+            {
+                return null;
+            }
             using (var timer = new CancellationTokenSource())
             {
                 Task finished = await Task.WhenAny(expected, Task.Delay(wait, timer.Token)).ConfigureAwait(false);

@@ -297,8 +297,10 @@ public sealed class RelayServer : IAsyncDisposable
         {
             agent = new ForwardingAgent(Options.Forwarding);
         }
-        catch (ArgumentException error)
+        catch (Exception error) when (error is ArgumentException || error is SecretsFormatException || error is IOException ||
+            error is UnauthorizedAccessException || error is InvalidDataException)
         {
+            // The agent reads the client secrets, CA and certificate files now: a server that could never forward does not start.
             throw new ArgumentException("The forwarding options are not valid: " + error.Message, "options", error);
         }
         _forwarding = new ServerForwarding(Options, spool, _context.Counters, _context.Log, agent,

@@ -103,7 +103,9 @@ public sealed class RelayServerOptions
     /// <remarks>
     /// When the next hop refuses (5xx) or cannot take the message (4xx, no connection), the client is told so and
     /// keeps responsibility for it, so the spooled copy is removed: left in the spool it would be sent again later,
-    /// a duplicate of the client's own retry or bounce.
+    /// a duplicate of the client's own retry or bounce (E-MailRelay leaves it, bad or ready). When the next hop
+    /// gives no verdict within <see cref="IdleTimeout"/>, the client is told 250 and the spool keeps the message
+    /// for a later pass (<see cref="PollInterval"/>, or the next start with <see cref="ForwardOnStart"/>).
     /// </remarks>
     public bool ForwardImmediately { get; set; }
 

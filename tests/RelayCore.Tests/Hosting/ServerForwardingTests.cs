@@ -40,6 +40,7 @@ public sealed class ServerForwardingTests
         { "poll-without-forwarding", "PollInterval needs Forwarding" },
         { "negative-poll", "PollInterval must be zero" },
         { "no-next-hop", "Forwarding needs a next hop" },
+        { "zero-connections", "The forwarding options are not valid" },
     };
 
     [Theory]
@@ -53,6 +54,7 @@ public sealed class ServerForwardingTests
             "immediate-without-forwarding" => o => o.ForwardImmediately = true,
             "poll-without-forwarding" => o => o.PollInterval = TimeSpan.FromSeconds(1),
             "negative-poll" => o => { o.Forwarding = new ForwardingOptions { NextHop = DeadAddress() }; o.PollInterval = TimeSpan.FromSeconds(-1); },
+            "zero-connections" => o => o.Forwarding = new ForwardingOptions { NextHop = DeadAddress(), MaxConnections = 0 },
             _ => o => o.Forwarding = new ForwardingOptions(),
         };
 
@@ -77,6 +79,8 @@ public sealed class ServerForwardingTests
         AssertEachArrivedOnce(rig.Hop, Prefilled(5));
         Assert.Empty(rig.Server.AllSpoolFiles());
         Assert.Equal(prefilled.Sum(m => m.Size), rig.Server.Server.GetStatistics().BytesForwarded);
+        Assert.All(prefilled, m => Assert.Contains(rig.Server.LogLines, line =>
+            line.StartsWith("Information: forwarded: " + m.Id + " to " + rig.Hop.Address + ": 250 ", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -245,6 +249,35 @@ public sealed class ServerForwardingTests
     }
 
     [Fact]
+    public async Task TriggerForwarding_NoAutomaticTrigger_ForwardsTheSpoolWhenCalled()
+    {
+        await using Rig rig = await StartAsync(o => { });
+        if (rig == null)
+        {
+            return;
+        }
+        await SubmitAsync(SpoolDirectory.Open(rig.Server.SpoolPath, create: false), "on demand");
+        RelayServerStatistics beforeTrigger = rig.Server.Server.GetStatistics();
+
+        rig.Server.Server.TriggerForwarding();
+        await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == 1, "the message forwarded on demand");
+
+        Assert.Equal(0, beforeTrigger.ForwardingRuns);
+        AssertEachArrivedOnce(rig.Hop, "on demand");
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task TriggerForwarding_StoreOnlyServer_ThrowsInvalidOperation()
+    {
+        await using TestServer server = await TestServer.StartAsync();
+
+        InvalidOperationException error = Assert.Throws<InvalidOperationException>(() => server.Server.TriggerForwarding());
+
+        Assert.Contains("without Forwarding options", error.Message);
+    }
+
+    [Fact]
     public async Task ForwardOnStart_NextHopDead_MessagesStayReadyAndTheServerKeepsStoring()
     {
         if (!Peer.IsAvailable("swaks", _output))
@@ -268,6 +301,7 @@ public sealed class ServerForwardingTests
         Assert.Contains(dead.ToString(), statistics.LastForwardError);
         Assert.NotNull(statistics.LastForwardTime);
         Assert.True(server.Server.IsRunning);
+        Assert.Equal(3, server.LogLines.Count(line => line.StartsWith("Warning: forwarding deferred (left ready): ", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -301,6 +335,33 @@ public sealed class ServerForwardingTests
         Assert.Equal(Prefilled(Count).OrderBy(s => s), arrived.Concat(stillReady).OrderBy(s => s));
         Assert.Equal(Directory.GetFiles(spool, "*.content").Length, Directory.GetFiles(spool, "*.envelope").Length);
         Assert.Equal(3, rig.Hop.Messages().Count);
+    }
+
+    [Fact]
+    public async Task StopAsync_DuringAnImmediateForward_ClientIsNotTold250AndNothingStaysSpooled()
+    {
+        await using Rig rig = await StartAsync(o =>
+        {
+            o.ForwardImmediately = true;
+            o.ShutdownGracePeriod = TimeSpan.FromMilliseconds(300);
+        }, null, "--stall-data");
+        if (rig == null)
+        {
+            return;
+        }
+        using var cancel = new CancellationTokenSource(TestServer.Deadline);
+        using SmtpClient client = await ConnectMailKitAsync(rig.Server, cancel.Token);
+        Task<string> sending = client.SendAsync(NewMessage("interrupted"), cancel.Token);
+        await TestServer.WaitUntilAsync(() => rig.Hop.Stalls == 1, "the next hop stalling the DATA");
+
+        await rig.Server.Server.StopAsync(cancel.Token);
+        Exception refusal = await Record.ExceptionAsync(() => sending);
+
+        Assert.NotNull(refusal);
+        Assert.False(refusal is SmtpCommandException command && (int)command.StatusCode < 400, refusal.Message);
+        Assert.Empty(rig.Server.AllSpoolFiles());
+        Assert.Empty(rig.Hop.Messages());
+        Assert.Contains(rig.Server.LogLines, line => line.StartsWith("Warning: removed emailrelay.", StringComparison.Ordinal) && line.EndsWith("keeps responsibility for it", StringComparison.Ordinal));
     }
 
     private static RelayServerOptions Forward(RelayServerOptions options, NextHopAddress nextHop)
