@@ -91,6 +91,26 @@ public sealed class TestRelayConnectionTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public async Task AccountSelector_SecretsFileWithTwoClientLines_LogsInWithTheSelectedOne()
+    {
+        if (!AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        using var folder = new TempFolder();
+        string secrets = folder.Write("client.auth", "client plain alice s3cret\nclient plain bob b0bpass isp2\n");
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(folder.Path, "--account", "alice:s3cret", "--account", "bob:b0bpass", "--mechanisms", "CRAM-MD5");
+
+        PipelineResult result = _shell.Invoke(
+            "Test-RelayConnection -To $hop -ClientTls None -SecretsPath $secrets -AccountSelector isp2" + Summary,
+            ("hop", "127.0.0.1:" + hop.Port),
+            ("secrets", secrets));
+
+        Assert.Empty(result.Errors);
+        Assert.StartsWith("True||False|CRAM-MD5|bob|", Assert.Single(result.OutputOf<string>()));
+    }
+
+    [Fact]
     public void NothingListening_ReportsTheConnectFailureWithoutAnError()
     {
         PipelineResult result = _shell.Invoke("Test-RelayConnection -To $hop -ConnectTimeout 00:00:05" + Summary, ("hop", "127.0.0.1:" + ClosedPort.Find()));
