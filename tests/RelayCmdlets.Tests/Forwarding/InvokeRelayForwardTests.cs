@@ -170,6 +170,18 @@ public sealed class InvokeRelayForwardTests : IClassFixture<ModuleRunspace>
         Assert.Contains(to, result.Errors[0].Exception.Message);
     }
 
+    [Theory]
+    [InlineData("-ThrottleLimit 0")]
+    [InlineData("-ConnectTimeout 30")]
+    [InlineData("-AuthMechanism DIGEST-MD5")]
+    [InlineData("-PollInterval 00:00:00")]
+    public void ForwardingParameter_OutOfRange_IsAValidationError(string arguments)
+    {
+        PipelineResult result = _shell.Invoke("Invoke-RelayForward -To 127.0.0.1:25 -SpoolPath $spool " + arguments, ("spool", Path.GetTempPath()));
+
+        Assert.Equal(new[] { "ParameterArgumentValidationError,RelayCmdlets.InvokeRelayForwardCommand" }, result.ErrorIds);
+    }
+
     [Fact]
     public void PopServer_WithoutPopBeforeSmtp_IsInvalidForwardingParameters()
     {
