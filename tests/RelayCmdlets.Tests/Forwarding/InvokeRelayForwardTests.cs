@@ -75,6 +75,27 @@ public sealed class InvokeRelayForwardTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public async Task ThrottleLimit_Four_SharesTheSpoolOverAtMostFourConnections()
+    {
+        using TestSpool spool = TestSpool.CreateEmpty();
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output);
+        if (hop == null)
+        {
+            return;
+        }
+
+        PipelineResult result = _shell.Invoke(
+            "1..20 | ForEach-Object { $null = Submit-RelayMessage -SpoolPath $spool -From a@example.org -To \"to$_@example.com\" -Subject $_ -Body $_ };" +
+            "Invoke-RelayForward -To $hop -SpoolPath $spool -ThrottleLimit 4",
+            ("spool", spool.Path),
+            ("hop", HopOf(hop)));
+
+        AssertNoErrors(result);
+        Assert.Equal(20, hop.Messages().Count);
+        Assert.InRange(hop.Connections, 2, 4);
+    }
+
+    [Fact]
     public async Task Verbose_WholeSpool_WritesEachMessageSentAndTheSummary()
     {
         using TestSpool spool = TestSpool.CreateEmpty();
