@@ -60,6 +60,21 @@ public sealed class StartRelayServerForwardingTests : IDisposable
         Assert.Equal(new[] { "carol@example.net" }, hop.Messages().Single().RcptTos);
     }
 
+    [Fact]
+    public async Task Immediate_SwaksSubmits_TheNextHopHasTheMessageBeforeTheClientGetsItsReply()
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output);
+        if (hop == null || !Swaks.IsAvailable(_output))
+        {
+            return;
+        }
+        int port = StartServer(hop, "-Immediate");
+
+        Swaks.Submit(port, "alice@example.com", "dave@example.net");
+
+        Assert.Equal(new[] { "dave@example.net" }, hop.Messages().Single().RcptTos);
+    }
+
     [Theory]
     [InlineData("-ForwardOnDisconnect", "ForwardOnDisconnect")]
     [InlineData("-PollInterval 00:01:00", "PollInterval")]
