@@ -119,7 +119,8 @@ public sealed class InvokeRelayForwardCommand : RelayForwardingCmdlet
             });
         }
         PipelineQueue.RunPosted();
-        if (_failedIds.Count > 0)
+        // A -Continuous run ends only by Ctrl+C, which is no failure; its failures were reported as they came.
+        if (_failedIds.Count > 0 && !Continuous)
         {
             ThrowTerminatingError(ErrorMapping.ForwardingFailed(_failedIds, FailedIdsNamed, To));
         }
