@@ -23,22 +23,26 @@ namespace RelayCore.Forwarding;
 /// </summary>
 internal sealed class ForwardingRun
 {
+    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
+
     private readonly ForwardingOptions _options;
     private readonly Func<NextHopAddress, string, CancellationToken, Task<RelaySmtpClient>> _connect;
     private readonly IdleConnectionPool _idle;
     private readonly SpoolDirectory _spool;
     private readonly Action<ForwardResult> _onResult;
     private readonly CancellationToken _cancellationToken;
-    private readonly object _queueLock = new object();
-    private readonly object _resultLock = new object();
-    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
 
+    // The queue: routes in the order first listed, each with its pending messages; guarded by _queueLock.
+    private readonly object _queueLock = new object();
     private readonly List<ForwardRoute> _routes = new List<ForwardRoute>();
     private readonly List<(ForwardRoute Route, RelayMessage Message)> _lateDeferrals = new List<(ForwardRoute, RelayMessage)>();
     private TaskCompletionSource<bool> _arrival;
     private bool _listed;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
     private int _nextRoute;
+
+    // The totals, and the results' order: guarded by _resultLock.
+    private readonly object _resultLock = new object();
     private int _sent;
     private int _failed;
     private int _deferred;
@@ -134,8 +138,8 @@ internal sealed class ForwardingRun
         }
     }
 
-    /// <summary>One connection's worth of work: takes messages until the queue is empty.</summary>
-    internal async Task WorkAsync()
+    /// <summary>One connection's worth of work: takes messages until the queue is empty and all were listed.</summary>
+    private async Task WorkAsync()
     {
         ForwardRoute connectedRoute = null;
         RelaySmtpClient client = null;
@@ -323,6 +327,21 @@ internal sealed class ForwardingRun
             {
                 claim.Release();
                 DeferRoute(route, claim.Message, "connection to " + route.Hop + " failed: " + error.Message, timer.Elapsed);
+                return false;
+            }
+            catch (ServiceNotAuthenticatedException error)
+            {
+                // 530 to MAIL FROM: every message of this route would get it, so the route waits.
+                claim.Release();
+                DeferRoute(route, claim.Message, "the next hop " + route.Hop + " requires authentication: " + error.Message, timer.Elapsed, (int)SmtpStatusCode.AuthenticationRequired);
+                return false;
+            }
+            catch (Exception error) when (!(error is OutOfMemoryException) && !(error is OperationCanceledException))
+            {
+                // Whatever MailKit throws beyond its documented failures, the message stays for the next run.
+                claim.Release();
+                Log(RelayLogLevel.Error, claim.Message.Id + ": unexpected " + error.GetType().Name + " while sending: " + error);
+                Report(claim.Message, ForwardOutcome.Deferred, route, null, "unexpected error: " + error.Message, null, timer.Elapsed);
                 return false;
             }
             Settle(route, claim, report, timer.Elapsed);

@@ -91,7 +91,7 @@ internal sealed partial class RelaySmtpClient : SmtpClient
         try
         {
             string reply = await SendAsync(
-                SpooledContent.CreateFormatOptions(international),
+                SpooledContent.FormatOptionsFor(international),
                 mime,
                 sender,
                 _addresses.Select(entry => entry.Mailbox),

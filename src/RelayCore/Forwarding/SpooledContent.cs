@@ -30,24 +30,26 @@ namespace RelayCore.Forwarding;
 /// </remarks>
 internal sealed class SpooledContent : MimePart
 {
+    /// <summary>Files up to this size are read once, whole, and sent from memory; larger ones are streamed.</summary>
+    private const int InMemoryLimit = 64 * 1024;
     private const int CopyBufferSize = 64 * 1024;
     private const int ScanBufferSize = 8 * 1024;
     private static readonly byte[] s_crlf = { (byte)'\r', (byte)'\n' };
 
-    private static readonly HeaderId[] s_hiddenHeaders =
-    {
-        HeaderId.ContentType, HeaderId.ContentTransferEncoding, HeaderId.MimeVersion,
-    };
+    private static readonly FormatOptions s_ascii = CreateFormatOptions(international: false);
+    private static readonly FormatOptions s_international = CreateFormatOptions(international: true);
 
     private readonly FileStream _file;
+    private readonly byte[] _bytes;
     private readonly long _bodyOffset;
     private readonly long _bodyLength;
     private readonly bool _appendNewLine;
 
-    private SpooledContent(FileStream file, long bodyOffset, long bodyLength, bool appendNewLine, ContentEncoding marker)
+    private SpooledContent(FileStream file, byte[] bytes, long bodyOffset, long bodyLength, bool appendNewLine, ContentEncoding marker)
         : base("application", "x-relay-spooled")
     {
         _file = file;
+        _bytes = bytes;
         _bodyOffset = bodyOffset;
         _bodyLength = bodyLength;
         _appendNewLine = appendNewLine;
@@ -60,50 +62,61 @@ internal sealed class SpooledContent : MimePart
     /// <summary>Wraps a spooled content file in a message MailKit can send unchanged.</summary>
     /// <param name="contentPath">The content file.</param>
     /// <param name="bodyType">The BODY= declaration to make: 8BITMIME and BINARYMIME mark the part so MailKit names them.</param>
-    /// <returns>A message whose only header is the file's header block and whose body is the rest of the file.</returns>
+    /// <returns>A message whose only header is the file's header block and whose body is the rest of the file; dispose it.</returns>
     /// <exception cref="FileNotFoundException">The content file is missing.</exception>
     internal static MimeMessage CreateMessage(string contentPath, MessageBodyType bodyType)
     {
-        // One open file per message, held until the message is disposed.
-        FileStream file = Open(contentPath);
+        FileStream file = new FileStream(contentPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+        byte[] bytes = null;
         try
         {
             long fileLength = file.Length;
-            bool endsWithNewLine = fileLength >= 2 && EndsWithCrLf(file);
-            file.Position = 0;
-            (byte[] headerBlock, long bodyOffset) = ReadHeaderBlock(file, fileLength, endsWithNewLine);
+            byte[] headerBlock;
+            long bodyOffset;
+            bool endsWithNewLine;
+            if (fileLength <= InMemoryLimit)
+            {
+                // Small (the usual case): one read, and the file is closed before sending.
+                bytes = ArrayPool<byte>.Shared.Rent((int)Math.Max(fileLength, 1));
+                fileLength = ReadAll(file, bytes, (int)fileLength);
+                file.Dispose();
+                file = null;
+                endsWithNewLine = fileLength >= 2 && bytes[fileLength - 2] == '\r' && bytes[fileLength - 1] == '\n';
+                (headerBlock, bodyOffset) = SplitHeaderBlock(bytes, (int)fileLength, endsWithNewLine);
+            }
+            else
+            {
+                endsWithNewLine = EndsWithCrLf(file);
+                file.Position = 0;
+                (headerBlock, bodyOffset) = ReadHeaderBlock(file, fileLength, endsWithNewLine);
+            }
             // Without a blank line the body is empty and MimeKit's blank line is the missing line end.
             bool appendNewLine = !endsWithNewLine && bodyOffset < fileLength;
-            var body = new SpooledContent(file, bodyOffset, fileLength - bodyOffset, appendNewLine, Marker(bodyType))
+            var body = new SpooledContent(file, bytes, bodyOffset, fileLength - bodyOffset, appendNewLine, Marker(bodyType))
             {
                 Length = fileLength + (endsWithNewLine ? 0 : s_crlf.Length),
             };
+            file = null;
+            bytes = null;
             return new MimeMessage((IEnumerable<Header>)(headerBlock.Length == 0 ? Array.Empty<Header>() : new Header[] { new SpooledHeaderBlock(headerBlock) }))
             {
                 Body = body,
             };
         }
-        catch
+        finally
         {
-            file.Dispose();
-            throw;
+            file?.Dispose();
+            if (bytes != null)
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
         }
     }
 
-    /// <summary>The format options to send with: the MIME structure's own headers hidden.</summary>
+    /// <summary>The format options to send with: the MIME structure's own headers hidden (MailKit copies them per message).</summary>
     /// <param name="international">Whether the envelope's mailboxes are UTF-8 (SMTPUTF8).</param>
     /// <returns>The options.</returns>
-    internal static FormatOptions CreateFormatOptions(bool international)
-    {
-        FormatOptions options = FormatOptions.Default.Clone();
-        options.NewLineFormat = NewLineFormat.Dos;
-        options.International = international;
-        foreach (HeaderId id in s_hiddenHeaders)
-        {
-            options.HiddenHeaders.Add(id);
-        }
-        return options;
-    }
+    internal static FormatOptions FormatOptionsFor(bool international) => international ? s_international : s_ascii;
 
     /// <inheritdoc/>
     public override void Prepare(EncodingConstraint constraint, int maxLineLength = 78)
@@ -114,52 +127,66 @@ internal sealed class SpooledContent : MimePart
     /// <inheritdoc/>
     public override void WriteTo(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
     {
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-        try
+        if (_bytes != null)
         {
-            _file.Position = _bodyOffset;
-            long left = _bodyLength;
-            int read;
-            while (left > 0 && (read = _file.Read(buffer, 0, (int)Math.Min(buffer.Length, left))) > 0)
+            stream.Write(_bytes, (int)_bodyOffset, (int)_bodyLength);
+        }
+        else
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                stream.Write(buffer, 0, read);
-                left -= read;
+                _file.Position = _bodyOffset;
+                long left = _bodyLength;
+                int read;
+                while (left > 0 && (read = _file.Read(buffer, 0, (int)Math.Min(buffer.Length, left))) > 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    stream.Write(buffer, 0, read);
+                    left -= read;
+                }
             }
-            if (_appendNewLine)
+            finally
             {
-                stream.Write(s_crlf, 0, s_crlf.Length);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        finally
+        if (_appendNewLine)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            stream.Write(s_crlf, 0, s_crlf.Length);
         }
     }
 
     /// <inheritdoc/>
     public override async Task WriteToAsync(FormatOptions options, Stream stream, bool contentOnly, CancellationToken cancellationToken = default)
     {
-        // One read and one write per 64 KiB: a small message reaches the socket in one piece.
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-        try
+        if (_bytes != null)
         {
-            _file.Position = _bodyOffset;
-            long left = _bodyLength;
-            int read;
-            while (left > 0 && (read = await _file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false)) > 0)
+            // One write: a small message reaches the socket in one piece.
+            await stream.WriteAsync(_bytes, (int)_bodyOffset, (int)_bodyLength, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            try
             {
-                await stream.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
-                left -= read;
+                _file.Position = _bodyOffset;
+                long left = _bodyLength;
+                int read;
+                while (left > 0 && (read = await _file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false)) > 0)
+                {
+                    await stream.WriteAsync(buffer, 0, read, cancellationToken).ConfigureAwait(false);
+                    left -= read;
+                }
             }
-            if (_appendNewLine)
+            finally
             {
-                await stream.WriteAsync(s_crlf, 0, s_crlf.Length, cancellationToken).ConfigureAwait(false);
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        finally
+        if (_appendNewLine)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            await stream.WriteAsync(s_crlf, 0, s_crlf.Length, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -168,19 +195,56 @@ internal sealed class SpooledContent : MimePart
     {
         if (disposing)
         {
-            _file.Dispose();
+            _file?.Dispose();
+            if (_bytes != null)
+            {
+                ArrayPool<byte>.Shared.Return(_bytes);
+            }
         }
         base.Dispose(disposing);
     }
 
-    private static FileStream Open(string path) =>
-        new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+    private static FormatOptions CreateFormatOptions(bool international)
+    {
+        FormatOptions options = FormatOptions.Default.Clone();
+        options.NewLineFormat = NewLineFormat.Dos;
+        options.International = international;
+        options.HiddenHeaders.Add(HeaderId.ContentType);
+        options.HiddenHeaders.Add(HeaderId.ContentTransferEncoding);
+        options.HiddenHeaders.Add(HeaderId.MimeVersion);
+        return options;
+    }
+
+    private static int ReadAll(FileStream file, byte[] bytes, int length)
+    {
+        int total = 0, read;
+        while (total < length && (read = file.Read(bytes, total, length - total)) > 0)
+        {
+            total += read;
+        }
+        return total;
+    }
 
     /// <summary>
     /// The bytes before the blank line that ends the header block (each header line with its CRLF),
     /// and where the body starts after that blank line; without a blank line, the whole file bar
     /// its final CRLF.
     /// </summary>
+    private static (byte[] HeaderBlock, long BodyOffset) SplitHeaderBlock(byte[] bytes, int length, bool endsWithNewLine)
+    {
+        int end = FindBlankLine(bytes, 0, length);
+        if (end >= 0)
+        {
+            byte[] header = new byte[end];
+            Array.Copy(bytes, header, end);
+            return (header, end + 2);
+        }
+        byte[] whole = new byte[endsWithNewLine ? length - 2 : length];
+        Array.Copy(bytes, whole, whole.Length);
+        return (whole, length);
+    }
+
+    /// <summary>Like <see cref="SplitHeaderBlock"/>, reading the file (a large one) until the blank line.</summary>
     private static (byte[] HeaderBlock, long BodyOffset) ReadHeaderBlock(FileStream file, long fileLength, bool endsWithNewLine)
     {
         using var block = new MemoryStream();
@@ -188,21 +252,14 @@ internal sealed class SpooledContent : MimePart
         int read;
         while ((read = file.Read(buffer, 0, buffer.Length)) > 0)
         {
-            long scanFrom = Math.Max(0, block.Length - 3);
+            int scanFrom = (int)Math.Max(0, block.Length - 3);
             block.Write(buffer, 0, read);
-            byte[] bytes = block.GetBuffer();
-            if (block.Length >= 2 && bytes[0] == '\r' && bytes[1] == '\n')
+            int end = FindBlankLine(block.GetBuffer(), scanFrom, (int)block.Length);
+            if (end >= 0)
             {
-                return (Array.Empty<byte>(), 2);
-            }
-            for (long i = scanFrom; i + 3 < block.Length; i++)
-            {
-                if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
-                {
-                    byte[] header = new byte[i + 2];
-                    Array.Copy(bytes, header, header.Length);
-                    return (header, i + 4);
-                }
+                byte[] header = new byte[end];
+                Array.Copy(block.GetBuffer(), header, end);
+                return (header, end + 2);
             }
         }
         byte[] whole = block.ToArray();
@@ -211,6 +268,26 @@ internal sealed class SpooledContent : MimePart
             Array.Resize(ref whole, whole.Length - 2);
         }
         return (whole, fileLength);
+    }
+
+    /// <summary>
+    /// Where the header block ends: the index of the CRLF that is the blank line (0 when the content
+    /// starts with it, else just after the last header line's CRLF); -1 when there is none.
+    /// </summary>
+    private static int FindBlankLine(byte[] bytes, int from, int length)
+    {
+        if (from == 0 && length >= 2 && bytes[0] == '\r' && bytes[1] == '\n')
+        {
+            return 0;
+        }
+        for (int i = from; i + 3 < length; i++)
+        {
+            if (bytes[i] == '\r' && bytes[i + 1] == '\n' && bytes[i + 2] == '\r' && bytes[i + 3] == '\n')
+            {
+                return i + 2;
+            }
+        }
+        return -1;
     }
 
     private static bool EndsWithCrLf(FileStream file)

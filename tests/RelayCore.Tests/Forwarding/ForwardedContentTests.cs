@@ -51,6 +51,31 @@ public sealed class ForwardedContentTests
         Assert.Equal(transfer == "--chunking", received.Chunked);
     }
 
+    [Theory]
+    [InlineData("--pipelining")]
+    [InlineData("--chunking")]
+    public async Task LargeMessage_ManyDotLines_ArrivesByteIdentical(string transfer)
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output, transfer);
+        if (hop == null)
+        {
+            return;
+        }
+        var text = new StringBuilder("Subject: large\r\n\r\n");
+        for (int line = 0; text.Length < 400 * 1024; line++)
+        {
+            text.Append(line % 3 == 0 ? "." : line % 3 == 1 ? ".." : "x").Append(line).Append(' ', 60).Append("\r\n");
+        }
+        byte[] content = Encoding.ASCII.GetBytes(text.ToString());
+        using var spool = new ForwardingSpool();
+        await spool.AddAsync(content);
+
+        (ForwardingSummary summary, List<ForwardResult> _) = await spool.ForwardAsync(ForwardingSpool.Options(hop.Address));
+
+        Assert.Equal(1, summary.Sent);
+        Assert.Equal(content, Assert.Single(hop.Messages()).Data);
+    }
+
     [Fact]
     public async Task DkimSignedMessage_OneByteChanged_NextHopReportsFail()
     {

@@ -98,6 +98,25 @@ public sealed class ForwardingAgentTests
     }
 
     [Fact]
+    public async Task Mail_AuthenticationRequired_RouteDeferredAndMessagesKept()
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output, "--mail-reply", "530 5.7.0 Authentication required");
+        if (hop == null)
+        {
+            return;
+        }
+        using var spool = new ForwardingSpool();
+        await spool.AddManyAsync(3);
+
+        (ForwardingSummary summary, List<ForwardResult> results) = await spool.ForwardAsync(ForwardingSpool.Options(hop.Address));
+
+        Assert.Equal(3, summary.Deferred);
+        Assert.All(results, result => Assert.Equal(530, result.ReplyCode));
+        Assert.Equal(3, spool.InState(RelayMessageState.Ready).Count);
+        Assert.Equal(1, hop.Connections);
+    }
+
+    [Fact]
     public async Task Rcpt_OneOfTwoRefusedWith5xx_NothingSentAndMessageBad()
     {
         await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output, "--rcpt-reply", "550 5.1.1 no such user", "--reject-rcpt", "nobody@example.net");

@@ -28,9 +28,45 @@ public sealed class SpooledContentTests : IDisposable
         using MimeMessage message = SpooledContent.CreateMessage(_path, bodyType);
         using var written = new MemoryStream();
 
-        await message.WriteToAsync(SpooledContent.CreateFormatOptions(international: false), written);
+        await message.WriteToAsync(SpooledContent.FormatOptionsFor(international: false), written);
 
         Assert.Equal(content, written.ToArray());
+    }
+
+    [Theory]
+    [InlineData(64 * 1024 - 10)]
+    [InlineData(64 * 1024 + 10)]
+    [InlineData(300 * 1024)]
+    public async Task WriteToAsync_AroundTheInMemoryLimit_WritesTheFileBytesExactly(int size)
+    {
+        byte[] content = Sized(OddMessage(), size);
+        File.WriteAllBytes(_path, content);
+        using MimeMessage message = SpooledContent.CreateMessage(_path, MessageBodyType.EightBitMime);
+        using var written = new MemoryStream();
+
+        await message.WriteToAsync(SpooledContent.FormatOptionsFor(international: false), written);
+
+        Assert.Equal(content, written.ToArray());
+        Assert.Equal(content.Length, ((SpooledContent)message.Body).Length);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\r\n")]
+    [InlineData("\r\nbody only\r\n")]
+    [InlineData("Subject: headers only\r\n")]
+    [InlineData("Subject: x\r\n\r\n")]
+    public async Task WriteToAsync_EdgeShapes_WritesTheFileBytesWithAFinalLineEnd(string text)
+    {
+        File.WriteAllBytes(_path, Encoding.ASCII.GetBytes(text));
+        using MimeMessage message = SpooledContent.CreateMessage(_path, MessageBodyType.SevenBit);
+        using var written = new MemoryStream();
+
+        await message.WriteToAsync(SpooledContent.FormatOptionsFor(international: false), written);
+
+        string expected = text.EndsWith("\r\n", StringComparison.Ordinal) ? text : text + "\r\n";
+        Assert.Equal(expected, Encoding.ASCII.GetString(written.ToArray()));
+        Assert.Equal(written.Length, ((SpooledContent)message.Body).Length);
     }
 
     [Fact]
@@ -41,7 +77,7 @@ public sealed class SpooledContentTests : IDisposable
         using MimeMessage message = SpooledContent.CreateMessage(_path, MessageBodyType.SevenBit);
         using var written = new MemoryStream();
 
-        message.WriteTo(SpooledContent.CreateFormatOptions(international: true), written);
+        message.WriteTo(SpooledContent.FormatOptionsFor(international: true), written);
 
         Assert.Equal(content, written.ToArray());
     }
@@ -53,7 +89,7 @@ public sealed class SpooledContentTests : IDisposable
         using MimeMessage message = SpooledContent.CreateMessage(_path, MessageBodyType.SevenBit);
         using var written = new MemoryStream();
 
-        await message.WriteToAsync(SpooledContent.CreateFormatOptions(international: false), written);
+        await message.WriteToAsync(SpooledContent.FormatOptionsFor(international: false), written);
 
         Assert.Equal("Subject: x\r\n\r\nno end\r\n", Encoding.ASCII.GetString(written.ToArray()));
         Assert.Equal(written.Length, ((SpooledContent)message.Body).Length);
@@ -73,6 +109,20 @@ public sealed class SpooledContentTests : IDisposable
     }
 
     public void Dispose() => File.Delete(_path);
+
+    /// <summary>The message with its body padded by 78-byte lines (and a short last one) to exactly <paramref name="size"/> bytes.</summary>
+    private static byte[] Sized(byte[] message, int size)
+    {
+        var text = new StringBuilder(Encoding.UTF8.GetString(message));
+        int left = size - message.Length;
+        while (left > 80)
+        {
+            text.Append(new string('y', 78)).Append("\r\n");
+            left -= 80;
+        }
+        text.Append(new string('z', left - 2)).Append("\r\n");
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
 
     /// <summary>What a re-encoding writer would change: odd header spacing, folding, 8-bit text, dots, a long line, bare LF.</summary>
     internal static byte[] OddMessage()
