@@ -121,20 +121,6 @@ public sealed class ClientAccountsTests
     }
 
     [Fact]
-    public void Options_PopBeforeSmtpWithoutOwnCredential_UsesTheForwardingPassword()
-    {
-        var options = new ForwardingOptions
-        {
-            Credential = new NetworkCredential("alice", "s3cret"),
-            PopBeforeSmtp = new PopBeforeSmtpOptions { Server = NextHopAddress.Parse("127.0.0.1:110") },
-        };
-
-        var connector = new NextHopConnector(options);
-
-        Assert.Same(options, connector.Options);
-    }
-
-    [Fact]
     public void Options_BadSecretsLine_SecretsFormatExceptionNamingTheLine()
     {
         using var context = new ForwardingTestContext();

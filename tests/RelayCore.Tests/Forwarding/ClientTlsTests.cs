@@ -143,6 +143,23 @@ public sealed class ClientTlsTests
         });
     }
 
+    [Fact]
+    public async Task Connect_ImplicitTlsToAPlaintextHop_FailsAtTlsNotTransient()
+    {
+        if (!AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory);
+        context.Options.Tls = ClientTlsMode.Implicit;
+
+        var error = await Assert.ThrowsAsync<ForwardingConnectionException>(() => new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token));
+
+        Assert.Equal((ConnectionStep.Tls, false), (error.Step, error.IsTransient));
+        Assert.Contains("TLS handshake", error.Message);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
