@@ -206,14 +206,12 @@ internal sealed class ForwardingPump
 
     private async Task RunImmediateAsync()
     {
+        // Every one, even when a pass settled it already (its claim then fails, as it does when its session is
+        // withdrawing it) or its session stopped waiting (it was told 250 queued: forwarding it now is right).
         var batch = new List<RelayMessage>();
         while (_immediate.TryDequeue(out RelayMessage message))
         {
-            // A pass over the whole spool may have settled it already, or its session stopped waiting.
-            if (_waiting.ContainsKey(message.Id))
-            {
-                batch.Add(message);
-            }
+            batch.Add(message);
         }
         if (batch.Count == 0)
         {

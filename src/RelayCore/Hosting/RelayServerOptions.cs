@@ -94,6 +94,11 @@ public sealed class RelayServerOptions
     /// Whether to forward when a client that stored at least one message disconnects (E-MailRelay's
     /// --forward-on-disconnect, the heart of --as-proxy).
     /// </summary>
+    /// <remarks>
+    /// Disconnects during a forwarding pass cause one more pass after it. After a pass that could only defer
+    /// (the next hop unreachable), the next one waits 5 seconds, so a busy server does not re-read its backlog
+    /// back to back while the next hop is down.
+    /// </remarks>
     public bool ForwardOnDisconnect { get; set; }
 
     /// <summary>

@@ -19,6 +19,10 @@ internal sealed class ServerForwarding : IAsyncDisposable
 {
     private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
 
+    // After a pass that settled nothing, only deferred (a dead next hop), disconnects wait this long before the next pass:
+    // each pass lists and reads the whole backlog, so passes back to back would only burn a CPU meanwhile.
+    private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(5);
+
     private readonly RelayServerOptions _options;
     private readonly SpoolDirectory _spool;
     private readonly ServerCounters _counters;
@@ -29,6 +33,10 @@ internal sealed class ServerForwarding : IAsyncDisposable
     private Task _poll = Task.CompletedTask;
     private int _isStopping;
     private int _isDisposed;
+    private int _passSettled;
+    private int _passDeferred;
+    private long _retryAtTicks;
+    private int _isRetryScheduled;
 
     /// <param name="options">The server's options; <see cref="RelayServerOptions.Forwarding"/> is set.</param>
     /// <param name="spool">The spool the server stores into.</param>
@@ -45,7 +53,7 @@ internal sealed class ServerForwarding : IAsyncDisposable
         _log = log;
         _agent = agent;
         _pump = new ForwardingPump(forward, () => spool.Find(null, s_readyOnly), OnResult, OnPassError);
-        _pump.PassCompleted += counters.ForwardingRunCompleted;
+        _pump.PassCompleted += OnPassCompleted;
     }
 
     private bool IsStopping => Volatile.Read(ref _isStopping) != 0;
@@ -67,12 +75,24 @@ internal sealed class ServerForwarding : IAsyncDisposable
     /// <summary>A pass over every ready message now (or right after the running one).</summary>
     internal void Trigger() => _pump.RequestPass(recover: true);
 
-    /// <summary>A client that stored at least one message has gone: the proxy trigger.</summary>
+    /// <summary>
+    /// A client that stored at least one message has gone: the proxy trigger. After a pass that got nothing
+    /// through, the pass waits until the retry delay is over (one pass for all the disconnects meanwhile).
+    /// </summary>
     internal void OnSubmitterDisconnected()
     {
-        if (_options.ForwardOnDisconnect)
+        if (!_options.ForwardOnDisconnect)
+        {
+            return;
+        }
+        TimeSpan wait = new DateTime(Interlocked.Read(ref _retryAtTicks), DateTimeKind.Utc) - DateTime.UtcNow;
+        if (wait <= TimeSpan.Zero)
         {
             _pump.RequestPass(recover: false);
+        }
+        else if (Interlocked.Exchange(ref _isRetryScheduled, 1) == 0)
+        {
+            _ = RequestPassLaterAsync(wait);
         }
     }
 
@@ -160,6 +180,34 @@ internal sealed class ServerForwarding : IAsyncDisposable
         }
     }
 
+    private async Task RequestPassLaterAsync(TimeSpan wait)
+    {
+        try
+        {
+            await Task.Delay(wait, _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: no more passes.
+            return;
+        }
+        Interlocked.Exchange(ref _isRetryScheduled, 0);
+        _pump.RequestPass(recover: false);
+    }
+
+    private void OnPassCompleted()
+    {
+        _counters.ForwardingRunCompleted();
+        // Results and pass ends come from the pump's one worker, never at once.
+        bool isFruitless = _passSettled == 0 && _passDeferred > 0;
+        _passSettled = _passDeferred = 0;
+        Interlocked.Exchange(ref _retryAtTicks, isFruitless ? (DateTime.UtcNow + s_retryDelay).Ticks : 0);
+        if (isFruitless)
+        {
+            _log(RelayLogLevel.Warning, "forwarding got nothing through to " + _options.Forwarding.NextHop + "; the next pass on a disconnect waits " + s_retryDelay.TotalSeconds + " s");
+        }
+    }
+
     /// <summary>Removes the spooled copy of a message its client is being refused; false when the spool keeps it.</summary>
     private bool Withdraw(string id, ForwardOutcome outcome, string reason)
     {
@@ -202,6 +250,14 @@ internal sealed class ServerForwarding : IAsyncDisposable
     private void OnResult(ForwardResult result)
     {
         _counters.Forwarded(result);
+        if (result.Outcome == ForwardOutcome.Deferred)
+        {
+            _passDeferred++;
+        }
+        else
+        {
+            _passSettled++;
+        }
         bool isSent = result.Outcome == ForwardOutcome.Sent;
         RelayLogLevel level = isSent ? RelayLogLevel.Information : RelayLogLevel.Warning;
         if (_options.Log == null || level < _options.LogLevel)

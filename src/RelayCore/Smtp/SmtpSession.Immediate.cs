@@ -16,7 +16,7 @@ internal sealed partial class SmtpSession
     private const int MaxForeignTextLength = 400;
 
     /// <summary>The reply for a message forwarded before replying, from the next hop's verdict.</summary>
-    private static string ImmediateReply(string id, ImmediateOutcome outcome)
+    internal static string ImmediateReply(string id, ImmediateOutcome outcome)
     {
         ForwardResult result = outcome.Result;
         if (result == null)

@@ -129,6 +129,27 @@ public sealed class ServerForwardingTests
     }
 
     [Fact]
+    public async Task ForwardOnDisconnect_NextHopDead_LaterDisconnectsShareOnePassAfterTheRetryDelay()
+    {
+        NextHopAddress dead = DeadAddress();
+        await using TestServer server = await TestServer.StartAsync(o => Forward(o, dead).ForwardOnDisconnect = true);
+        await SubmitAndQuitAsync(server, "first");
+        await WaitForStatisticsAsync(server, s => s.ForwardingRuns == 1 && s.ForwardDeferred == 1, "the first pass deferring the first message");
+
+        foreach (string subject in new[] { "second", "third", "fourth" })
+        {
+            await SubmitAndQuitAsync(server, subject);
+        }
+        RelayServerStatistics withinTheDelay = server.Server.GetStatistics();
+        await WaitForStatisticsAsync(server, s => s.ForwardingRuns == 2, "one pass after the retry delay");
+
+        Assert.Equal(1, withinTheDelay.ForwardingRuns);
+        Assert.Equal(1 + 4, server.Server.GetStatistics().ForwardDeferred);
+        Assert.Equal(4, server.Envelopes().Length);
+        Assert.Contains(server.LogLines, line => line.StartsWith("Warning: forwarding got nothing through to " + dead, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Immediate_NextHopAccepts_ClientGets250NamingTheNextHopsReply()
     {
         await using Rig rig = await StartAsync(o => o.ForwardImmediately = true);
