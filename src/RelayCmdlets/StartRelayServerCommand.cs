@@ -369,6 +369,7 @@ public sealed class StartRelayServerCommand : RelayForwardingCmdlet
         string addresses = options.ListenAddresses.Count > 0 ? string.Join(", ", options.ListenAddresses) : "loopback";
         string ports = string.Join(", ", options.Ports.Select(port => port.ToString(CultureInfo.InvariantCulture))
             .Concat(options.ImplicitTlsPorts.Select(port => port.ToString(CultureInfo.InvariantCulture) + " (TLS)")));
-        return "port " + ports + " on " + addresses + ", spool " + options.SpoolPath;
+        return "port " + ports + " on " + addresses + ", spool " + options.SpoolPath +
+            (options.Forwarding != null ? ", forwarding to " + options.Forwarding.NextHop : string.Empty);
     }
 }
