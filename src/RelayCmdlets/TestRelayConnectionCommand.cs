@@ -15,6 +15,7 @@ namespace RelayCmdlets;
 /// <remarks>A failure at any step is part of the result, not an error: the result is what the cmdlet is for.</remarks>
 [Cmdlet(VerbsDiagnostic.Test, "RelayConnection")]
 [OutputType(typeof(ConnectionProbeResult))]
+[OutputType(typeof(bool))]
 public sealed class TestRelayConnectionCommand : RelayForwardingCmdlet
 {
 
@@ -28,13 +29,18 @@ public sealed class TestRelayConnectionCommand : RelayForwardingCmdlet
     [ValidateNotNullOrEmpty]
     public string AccountSelector { get; set; }
 
+    /// <summary>Writes only whether every step succeeded, as Test-Connection's -Quiet does.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
     /// <summary>Probes the next hop and writes the result.</summary>
     protected override void ProcessRecord()
     {
         ForwardingOptions options = BuildForwardingOptions(To);
         try
         {
-            WriteObject(PipelineQueue.Run(token => ConnectionProbe.RunAsync(options, AccountSelector, token), StopToken));
+            ConnectionProbeResult result = PipelineQueue.Run(token => ConnectionProbe.RunAsync(options, AccountSelector, token), StopToken);
+            WriteObject(Quiet ? (object)result.Succeeded : result);
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)
         {

@@ -120,6 +120,21 @@ public sealed class TestRelayConnectionTests : IClassFixture<ModuleRunspace>
     }
 
     [Fact]
+    public async Task Quiet_ReachableAndUnreachableHops_WritesTrueThenFalse()
+    {
+        await using SmtpNextHop hop = await SmtpNextHop.StartAsync(_output);
+        if (hop == null)
+        {
+            return;
+        }
+
+        PipelineResult result = _shell.Invoke("$hops | Test-RelayConnection -Quiet", ("hops", new[] { "127.0.0.1:" + hop.Port, "127.0.0.1:" + ClosedPort.Find() }));
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(new[] { true, false }, result.OutputOf<bool>());
+    }
+
+    [Fact]
     public void To_NotANextHop_IsAParameterBindingError()
     {
         PipelineResult result = _shell.Invoke("Test-RelayConnection -To 'mail.example.com'");
