@@ -16,7 +16,7 @@ namespace RelayCmdlets;
 [Cmdlet(VerbsDiagnostic.Test, "RelayConnection")]
 [OutputType(typeof(ConnectionProbeResult))]
 [OutputType(typeof(bool))]
-public sealed class TestRelayConnectionCommand : RelayForwardingCmdlet
+public sealed class TestRelayConnectionCommand : RelayConnectionCmdlet
 {
 
     /// <summary>The next hop to probe: <c>host:port</c>, <c>[ipv6]:port</c>, or either with <c>@socks-host:socks-port</c>.</summary>
