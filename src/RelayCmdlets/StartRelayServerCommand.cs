@@ -250,6 +250,10 @@ public sealed class StartRelayServerCommand : RelayForwardingCmdlet
             }
             return;
         }
+        if (!ForwardOnStart && !ForwardOnDisconnect && !Immediate && !IsBound(nameof(PollInterval)))
+        {
+            WriteWarning("-ForwardTo without -ForwardOnStart, -ForwardOnDisconnect, -Immediate or -PollInterval: the server forwards only when told to, with (Get-RelayServer -Name " + Name + ").Server.TriggerForwarding().");
+        }
         ForwardingOptions forwarding = BuildForwardingOptions(ForwardTo);
         // A server outlives the pipeline: its forwarding log goes with the server's own.
         forwarding.Log = log.Add;

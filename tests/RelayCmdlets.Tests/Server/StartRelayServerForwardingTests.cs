@@ -75,6 +75,18 @@ public sealed class StartRelayServerForwardingTests : IDisposable
         Assert.Equal(new[] { "dave@example.net" }, hop.Messages().Single().RcptTos);
     }
 
+    [Fact]
+    public void ForwardTo_WithoutATrigger_WarnsThatNothingForwardsByItself()
+    {
+        using var shell = _shell.CreatePowerShell();
+        shell.AddScript($"Start-RelayServer -Name {_name} -SpoolPath ./spool -ListenAddress 127.0.0.1 -Port 0 -ForwardTo 127.0.0.1:25");
+
+        shell.Invoke();
+
+        Assert.False(shell.HadErrors, string.Join(" | ", shell.Streams.Error));
+        Assert.Contains("TriggerForwarding", Assert.Single(shell.Streams.Warning).Message);
+    }
+
     [Theory]
     [InlineData("-ForwardOnDisconnect", "ForwardOnDisconnect")]
     [InlineData("-PollInterval 00:01:00", "PollInterval")]
