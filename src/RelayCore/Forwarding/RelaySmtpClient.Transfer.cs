@@ -48,8 +48,8 @@ internal sealed partial class RelaySmtpClient : SmtpClient
         {
             return Refusal(null, "no remote recipients");
         }
-        bool international = envelope.Utf8MailboxNames || !IsAscii(from) || envelope.ToRemote.Any(to => !IsAscii(to));
-        if (international && (Capabilities & SmtpCapabilities.UTF8) == 0 && (!IsAscii(from) || envelope.ToRemote.Any(to => !IsAscii(to))))
+        bool hasUtf8Names = !IsAscii(from) || envelope.ToRemote.Any(to => !IsAscii(to));
+        if (hasUtf8Names && (Capabilities & SmtpCapabilities.UTF8) == 0)
         {
             return Refusal(null, "the next hop does not offer SMTPUTF8, which the UTF-8 mailbox names need");
         }
@@ -91,7 +91,7 @@ internal sealed partial class RelaySmtpClient : SmtpClient
         try
         {
             string reply = await SendAsync(
-                SpooledContent.FormatOptionsFor(international),
+                SpooledContent.FormatOptionsFor(envelope.Utf8MailboxNames || hasUtf8Names),
                 mime,
                 sender,
                 _addresses.Select(entry => entry.Mailbox),

@@ -193,18 +193,30 @@ public sealed class SpoolDirectory
         // never find the .busy file unlocked while its claimer lives, and judges other claims by
         // their write time, which a rename keeps.
         HeldMessages.Hold(Path, message.Id);
-        ClaimLock claimLock = ClaimLock.TryAcquire(message.EnvelopePath);
-        if (claimLock == null || !TryStampClaimTime(message.EnvelopePath) || !ContendedFile.TryMove(message.EnvelopePath, busyPath))
+        ClaimLock claimLock = null;
+        bool claimed = false;
+        try
         {
-            claimLock?.Dispose();
-            HeldMessages.Release(Path, message.Id);
+            claimLock = ClaimLock.TryAcquire(message.EnvelopePath);
+            claimed = claimLock != null && TryStampClaimTime(message.EnvelopePath) && ContendedFile.TryMove(message.EnvelopePath, busyPath);
+        }
+        finally
+        {
+            if (!claimed)
+            {
+                claimLock?.Dispose();
+                HeldMessages.Release(Path, message.Id);
+            }
+        }
+        if (!claimed)
+        {
             return null;
         }
         try
         {
             // Read through the lock's handle: the file as renamed, whatever edited it before the claim.
-            var claimed = new RelayMessage(Path, message.Id, RelayMessageState.Busy, claimLock.ReadEnvelope(), message.Size, message.Received);
-            return new ClaimedMessage(this, claimed, claimLock);
+            var busy = new RelayMessage(Path, message.Id, RelayMessageState.Busy, claimLock.ReadEnvelope(), message.Size, message.Received);
+            return new ClaimedMessage(this, busy, claimLock);
         }
         catch (InvalidDataException error)
         {
@@ -212,6 +224,12 @@ public sealed class SpoolDirectory
             var broken = new RelayMessage(Path, message.Id, RelayMessageState.Busy, new Envelope(), message.Size, message.Received);
             new ClaimedMessage(this, broken, claimLock).MarkBad("invalid envelope: " + error.Message, null);
             return null;
+        }
+        catch
+        {
+            // Unreadable for now: back to ready, lock and hold let go.
+            new ClaimedMessage(this, new RelayMessage(Path, message.Id, RelayMessageState.Busy, new Envelope(), message.Size, message.Received), claimLock).Dispose();
+            throw;
         }
     }
 
