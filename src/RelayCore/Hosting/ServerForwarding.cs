@@ -123,7 +123,8 @@ internal sealed class ServerForwarding : IAsyncDisposable
         ForwardResult result = await _pump.ForwardNowAsync(message, expected, _options.IdleTimeout).ConfigureAwait(false);
         if (result == null)
         {
-            // Stopping: the client will not see a 250 before its connection closes, so it will send again.
+            // No verdict in time: the spool keeps the message and the client is told so with a 250. Unless the
+            // server is stopping: then the client's connection closes before any 250, so it will send again.
             return new ImmediateOutcome(null, IsStopping && Withdraw(message.Id, ForwardOutcome.Deferred, "the server is stopping"));
         }
         if (result.Outcome == ForwardOutcome.Sent)
@@ -197,7 +198,6 @@ internal sealed class ServerForwarding : IAsyncDisposable
 
     private void OnPassCompleted()
     {
-        _counters.ForwardingRunCompleted();
         // Results and pass ends come from the pump's one worker, never at once.
         bool isFruitless = _passSettled == 0 && _passDeferred > 0;
         _passSettled = _passDeferred = 0;
@@ -206,6 +206,8 @@ internal sealed class ServerForwarding : IAsyncDisposable
         {
             _log(RelayLogLevel.Warning, "forwarding got nothing through to " + _options.Forwarding.NextHop + "; the next pass on a disconnect waits " + s_retryDelay.TotalSeconds + " s");
         }
+        // Counted last: whoever sees the pass counted sees its retry time too.
+        _counters.ForwardingRunCompleted();
     }
 
     /// <summary>Removes the spooled copy of a message its client is being refused; false when the spool keeps it.</summary>
