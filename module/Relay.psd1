@@ -17,6 +17,8 @@
         'Start-RelayServer'
         'Stop-RelayServer'
         'Get-RelayServer'
+        'Invoke-RelayForward'
+        'Test-RelayConnection'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

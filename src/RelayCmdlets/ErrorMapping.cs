@@ -10,7 +10,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using RelayCore.Auth;
+using RelayCore.Forwarding;
 using RelayCore.Hosting;
+using RelayCore.Net;
 using RelayCore.Spool;
 using RelayCore.Submission;
 
@@ -49,12 +51,16 @@ internal static class ErrorMapping
                 return new ErrorRecord(error, "FileNotFound", ErrorCategory.ObjectNotFound, target);
             case UnauthorizedAccessException:
                 return new ErrorRecord(error, "PermissionDenied", ErrorCategory.PermissionDenied, target);
+            case ForwardingConnectionException connection:
+                return new ErrorRecord(error, "ForwardingConnectionFailed", CategoryOf(connection), target ?? connection.NextHop);
             case SocketException:
                 return new ErrorRecord(error, "SocketError", ErrorCategory.ConnectionError, target);
             case TimeoutException:
                 return new ErrorRecord(error, "OperationTimeout", ErrorCategory.OperationTimeout, target);
             case InvalidDataException:
                 return new ErrorRecord(error, "InvalidData", ErrorCategory.InvalidData, target);
+            case FormatException:
+                return new ErrorRecord(error, "InvalidFormat", ErrorCategory.InvalidArgument, target);
             case IOException:
                 return new ErrorRecord(error, "IOError", ErrorCategory.WriteError, target);
             default:
@@ -89,6 +95,57 @@ internal static class ErrorMapping
         }
     }
 
+    /// <summary>Maps an exception from setting up forwarding (before any message is claimed); null when it is not one the cmdlets expect.</summary>
+    /// <param name="error">The exception thrown by the forwarding agent or the connection probe.</param>
+    /// <param name="options">The options forwarding was set up with, naming what failed.</param>
+    /// <returns>The error record, or null for an unexpected exception.</returns>
+    internal static ErrorRecord TryMapForwardingStart(Exception error, ForwardingOptions options)
+    {
+        // As with the server: an unusable file is an ArgumentException whose inner exception says which kind.
+        Exception cause = error is ArgumentException && error.InnerException != null ? error.InnerException : error;
+        switch (cause)
+        {
+            case SecretsFormatException:
+                return new ErrorRecord(error, "SecretsFileInvalid", ErrorCategory.InvalidData, options.ClientSecretsPath);
+            case InvalidDataException:
+            case CryptographicException:
+                return new ErrorRecord(error, "CertificateInvalid", ErrorCategory.InvalidData, options.ClientCertificatePath ?? options.CaFilePath);
+            case Exception when error is ArgumentException:
+                return new ErrorRecord(error, "InvalidForwardingOptions", ErrorCategory.InvalidArgument, options.NextHop);
+            default:
+                return TryMap(error, options.NextHop);
+        }
+    }
+
+    /// <summary>The non-terminating record for a message that was not delivered (Failed or Deferred).</summary>
+    /// <param name="result">The message's result.</param>
+    /// <param name="target">The message, or its id.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord ForwardResultError(ForwardResult result, object target)
+    {
+        if (result.Outcome == ForwardOutcome.Failed)
+        {
+            ErrorCategory category = result.ReplyCode == 552 ? ErrorCategory.LimitsExceeded : ErrorCategory.InvalidOperation;
+            return new ErrorRecord(new RelayForwardException(result), "RelayMessageFailed", category, target);
+        }
+        // No reply at all is a connection failure; a 4xx is the next hop declining for now.
+        ErrorCategory deferral = result.ReplyCode.HasValue ? ErrorCategory.ResourceUnavailable : ErrorCategory.ConnectionError;
+        return new ErrorRecord(new RelayForwardException(result), "RelayMessageDeferred", deferral, target);
+    }
+
+    /// <summary>The terminating record that ends a forwarding run in which messages failed for good.</summary>
+    /// <param name="failedIds">The ids of the Failed messages.</param>
+    /// <param name="named">How many ids the message names at most.</param>
+    /// <param name="nextHop">The default next hop.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord ForwardingFailed(IReadOnlyList<string> failedIds, int named, NextHopAddress nextHop)
+    {
+        string ids = string.Join(", ", failedIds.Take(named)) + (failedIds.Count > named ? ", ..." : string.Empty);
+        string text = failedIds.Count + " message(s) were refused for good and are now Bad (" + ids + "); see the errors above, " +
+            "or Get-RelaySpool -State Bad. The other messages were sent or stay Ready, as reported.";
+        return new ErrorRecord(new InvalidOperationException(text), "ForwardingFailed", ErrorCategory.InvalidResult, nextHop);
+    }
+
     /// <summary>The record for a certificate or key file that does not exist.</summary>
     /// <param name="path">The missing file's full path.</param>
     /// <returns>The error record.</returns>
@@ -98,6 +155,13 @@ internal static class ErrorMapping
     /// <param name="path">The missing file's full path.</param>
     /// <returns>The error record.</returns>
     internal static ErrorRecord SecretsFileNotFound(string path) => MissingFile(SecretsFileNotFoundId, path);
+
+    /// <summary>The record for forwarding parameters that contradict each other or lack a companion.</summary>
+    /// <param name="message">What is wrong and how to put it right.</param>
+    /// <param name="parameterName">The parameter at fault.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord InvalidForwardingParameters(string message, string parameterName) =>
+        new ErrorRecord(new ArgumentException(message, parameterName), "InvalidForwardingParameters", ErrorCategory.InvalidArgument, parameterName);
 
     /// <summary>The record for a server name already taken by a running server.</summary>
     /// <param name="name">The name.</param>
@@ -118,6 +182,19 @@ internal static class ErrorMapping
             "RelayServerNotFound",
             ErrorCategory.ObjectNotFound,
             name);
+
+    private static ErrorCategory CategoryOf(ForwardingConnectionException error)
+    {
+        switch (error.Step)
+        {
+            case ConnectionStep.Auth:
+                return ErrorCategory.AuthenticationError;
+            case ConnectionStep.Tls:
+                return ErrorCategory.SecurityError;
+            default:
+                return ErrorCategory.ConnectionError;
+        }
+    }
 
     private static ErrorRecord MissingFile(string errorId, string path) =>
         new ErrorRecord(new FileNotFoundException("The file '" + path + "' does not exist.", path), errorId, ErrorCategory.ObjectNotFound, path);

@@ -8,6 +8,7 @@ using System.Management.Automation;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
+using RelayCore.Hosting;
 using RelayCore.Spool;
 
 namespace RelayCmdlets;
@@ -127,6 +128,75 @@ public abstract class RelayCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>Whether the caller gave a parameter (as opposed to its default applying).</summary>
+    /// <param name="parameterName">The parameter's name.</param>
+    /// <returns>True when bound.</returns>
+    protected bool IsBound(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
+
+    /// <summary>Resolves a file argument against the current location; a terminating error when the file does not exist.</summary>
+    /// <param name="path">The argument, or null.</param>
+    /// <param name="notFound">Makes the error record for a missing file from its full path.</param>
+    /// <returns>The full path, or null when <paramref name="path"/> is null.</returns>
+    protected string ResolveExistingFile(string path, Func<string, ErrorRecord> notFound)
+    {
+        if (path == null)
+        {
+            return null;
+        }
+        string fullPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+        if (!File.Exists(fullPath))
+        {
+            ThrowTerminatingError(notFound(fullPath));
+        }
+        return fullPath;
+    }
+
+    /// <summary>The most detailed engine log level this invocation shows, from -Debug, -Verbose or the preference variables.</summary>
+    /// <remarks>The engine skips formatting lines nobody will see (Debug is every command and reply).</remarks>
+    /// <returns>The level.</returns>
+    protected RelayLogLevel LeastLevelShown()
+    {
+        if (IsPreferenceOn("Debug", "DebugPreference"))
+        {
+            return RelayLogLevel.Debug;
+        }
+        return IsPreferenceOn("Verbose", "VerbosePreference") ? RelayLogLevel.Information : RelayLogLevel.Warning;
+    }
+
+    /// <summary>Writes one engine log line to the stream of its level: debug, verbose, warning, or a non-terminating error.</summary>
+    /// <param name="level">The line's level.</param>
+    /// <param name="line">The text.</param>
+    /// <param name="errorId">The ErrorId of an Error-level line.</param>
+    /// <param name="target">The target object of an Error-level line.</param>
+    protected void WriteLogLine(RelayLogLevel level, string line, string errorId, object target)
+    {
+        switch (level)
+        {
+            case RelayLogLevel.Debug:
+                WriteDebug(line);
+                break;
+            case RelayLogLevel.Information:
+                WriteVerbose(line);
+                break;
+            case RelayLogLevel.Warning:
+                WriteWarning(line);
+                break;
+            default:
+                WriteError(new ErrorRecord(new InvalidOperationException(line), errorId, ErrorCategory.NotSpecified, target));
+                break;
+        }
+    }
+
+    private bool IsPreferenceOn(string switchName, string preferenceVariable)
+    {
+        if (MyInvocation.BoundParameters.TryGetValue(switchName, out object value))
+        {
+            return ((SwitchParameter)value).IsPresent;
+        }
+        object preference = GetVariableValue(preferenceVariable);
+        return preference is ActionPreference action && action != ActionPreference.SilentlyContinue && action != ActionPreference.Ignore;
+    }
+
     /// <summary>The target text ShouldProcess shows for a message: its id and envelope path.</summary>
     /// <param name="message">The message.</param>
     /// <returns>The text.</returns>
@@ -135,7 +205,17 @@ public abstract class RelayCmdlet : PSCmdlet, IDisposable
     /// <summary>Releases the stop token; runs even after Ctrl+C, which skips EndProcessing.</summary>
     public void Dispose()
     {
-        _stop.Dispose();
+        Dispose(true);
         GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases what the cmdlet holds.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _stop.Dispose();
+        }
     }
 }

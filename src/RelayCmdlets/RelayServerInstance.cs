@@ -56,6 +56,27 @@ public sealed class RelayServerInstance
     /// <summary>Content bytes written to the spool since the server started.</summary>
     public long BytesReceived => Server.GetStatistics().BytesReceived;
 
+    /// <summary>Where the server forwards to (<c>-ForwardTo</c>); null when it only stores.</summary>
+    public string ForwardTo => Server.Options.Forwarding?.NextHop?.ToString();
+
+    /// <summary>Messages the next hop accepted since the server started.</summary>
+    public long Forwarded => Server.GetStatistics().Forwarded;
+
+    /// <summary>Messages the next hop refused for good (now Bad) since the server started.</summary>
+    public long ForwardFailed => Server.GetStatistics().ForwardFailed;
+
+    /// <summary>Forwarding attempts that left a message Ready for later since the server started.</summary>
+    public long ForwardDeferred => Server.GetStatistics().ForwardDeferred;
+
+    /// <summary>Content bytes forwarded since the server started.</summary>
+    public long BytesForwarded => Server.GetStatistics().BytesForwarded;
+
+    /// <summary>When the last forwarding run ended; null before the first.</summary>
+    public DateTimeOffset? LastForwardTime => Server.GetStatistics().LastForwardTime;
+
+    /// <summary>Why the last forwarding run could not forward (the next hop down, a bad account); empty when it could.</summary>
+    public string LastForwardError => Server.GetStatistics().LastForwardError;
+
     /// <summary>The engine's server object, for what the properties above do not show.</summary>
     public RelayServer Server { get; }
 

@@ -4,20 +4,24 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
 using System.Threading.Tasks;
+using RelayCore.Forwarding;
 using RelayCore.Hosting;
+using RelayCore.Net;
 
 namespace RelayCmdlets;
 
-/// <summary>Starts an SMTP storage daemon that spools what it receives: <c>Start-RelayServer</c>.</summary>
+/// <summary>
+/// Starts an SMTP storage daemon that spools what it receives and, with <c>-ForwardTo</c>, forwards
+/// it on the chosen triggers: <c>Start-RelayServer</c>.
+/// </summary>
 [Cmdlet(VerbsLifecycle.Start, "RelayServer", SupportsShouldProcess = true)]
 [OutputType(typeof(RelayServerInstance))]
-public sealed class StartRelayServerCommand : RelayCmdlet
+public sealed class StartRelayServerCommand : RelayForwardingCmdlet
 {
     private const int DefaultPort = 25;
 
@@ -126,6 +130,28 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int MaxBadCommands { get; set; }
 
+    /// <summary>The next hop to forward to; without it the server only stores. The client parameters (-Credential, -ClientTls, -PopBeforeSmtp...) apply to it.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public NextHopAddress ForwardTo { get; set; }
+
+    /// <summary>Forwards the spool's ready messages once the server has started (E-MailRelay's --forward).</summary>
+    [Parameter]
+    public SwitchParameter ForwardOnStart { get; set; }
+
+    /// <summary>Forwards when a client that submitted mail disconnects (E-MailRelay's --forward-on-disconnect; with -ForwardTo, its --as-proxy).</summary>
+    [Parameter]
+    public SwitchParameter ForwardOnDisconnect { get; set; }
+
+    /// <summary>Forwards each message during DATA, before replying, so the client's reply is the next hop's (E-MailRelay's --immediate).</summary>
+    [Parameter]
+    public SwitchParameter Immediate { get; set; }
+
+    /// <summary>Forwards the spool's ready messages this often (E-MailRelay's --poll).</summary>
+    [Parameter]
+    [ValidateTimeSpanRange(1, 86400)]
+    public TimeSpan PollInterval { get; set; }
+
     /// <summary>Blocks until Ctrl+C or Stop-RelayServer, writing the server's log, then stops the server.</summary>
     [Parameter]
     public SwitchParameter Wait { get; set; }
@@ -173,13 +199,13 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             RequireAuthentication = RequireAuthentication,
             Anonymous = Anonymous,
             Log = log.Add,
-            // The engine skips formatting lines nobody will see (Debug is every command and reply).
             LogLevel = LeastLevelShown(),
         };
         // The default port only when no listener was asked for: -TlsPort 465 alone means SMTPS alone.
         AddAll(options.Ports, Port ?? (TlsPort == null ? new[] { DefaultPort } : Array.Empty<int>()));
         AddAll(options.ImplicitTlsPorts, TlsPort ?? Array.Empty<int>());
         AddAll(options.ListenAddresses, ListenAddress ?? Array.Empty<IPAddress>());
+        AddForwarding(options, log);
         // Unbound value parameters keep the engine's defaults.
         if (IsBound(nameof(MaxMessageSize)))
         {
@@ -210,6 +236,35 @@ public sealed class StartRelayServerCommand : RelayCmdlet
             options.MaxBadCommands = MaxBadCommands;
         }
         return options;
+    }
+
+    private void AddForwarding(RelayServerOptions options, RelayServerLogQueue log)
+    {
+        if (ForwardTo == null)
+        {
+            RejectForwardingParametersWithoutNextHop(nameof(ForwardTo));
+            string trigger = new[] { nameof(ForwardOnStart), nameof(ForwardOnDisconnect), nameof(Immediate), nameof(PollInterval) }.FirstOrDefault(IsBound);
+            if (trigger != null)
+            {
+                ThrowTerminatingError(ErrorMapping.InvalidForwardingParameters("-" + trigger + " forwards: give -ForwardTo too.", trigger));
+            }
+            return;
+        }
+        if (!ForwardOnStart && !ForwardOnDisconnect && !Immediate && !IsBound(nameof(PollInterval)))
+        {
+            WriteWarning("-ForwardTo without -ForwardOnStart, -ForwardOnDisconnect, -Immediate or -PollInterval: the server forwards only when told to, with (Get-RelayServer -Name " + Name + ").Server.TriggerForwarding().");
+        }
+        ForwardingOptions forwarding = BuildForwardingOptions(ForwardTo);
+        // A server outlives the pipeline: its forwarding log goes with the server's own.
+        forwarding.Log = log.Add;
+        options.Forwarding = forwarding;
+        options.ForwardOnStart = ForwardOnStart;
+        options.ForwardOnDisconnect = ForwardOnDisconnect;
+        options.ForwardImmediately = Immediate;
+        if (IsBound(nameof(PollInterval)))
+        {
+            options.PollInterval = PollInterval;
+        }
     }
 
     private RelayServerInstance Start(RelayServerOptions options, RelayServerLogQueue log)
@@ -296,64 +351,13 @@ public sealed class StartRelayServerCommand : RelayCmdlet
     {
         foreach (KeyValuePair<RelayLogLevel, string> line in lines)
         {
-            switch (line.Key)
-            {
-                case RelayLogLevel.Debug:
-                    WriteDebug(line.Value);
-                    break;
-                case RelayLogLevel.Information:
-                    WriteVerbose(line.Value);
-                    break;
-                case RelayLogLevel.Warning:
-                    WriteWarning(line.Value);
-                    break;
-                default:
-                    WriteError(new ErrorRecord(new InvalidOperationException(line.Value), "RelayServerError", ErrorCategory.NotSpecified, Name));
-                    break;
-            }
+            WriteLogLine(line.Key, line.Value, "RelayServerError", Name);
             long dropped = log.TakeDroppedCount();
             if (dropped > 0)
             {
                 WriteWarning(dropped + " server log lines were dropped: the server logged faster than this host could write.");
             }
         }
-    }
-
-    private RelayLogLevel LeastLevelShown()
-    {
-        if (IsPreferenceOn("Debug", "DebugPreference"))
-        {
-            return RelayLogLevel.Debug;
-        }
-        return IsPreferenceOn("Verbose", "VerbosePreference") ? RelayLogLevel.Information : RelayLogLevel.Warning;
-    }
-
-    private bool IsPreferenceOn(string switchName, string preferenceVariable)
-    {
-        if (MyInvocation.BoundParameters.TryGetValue(switchName, out object value))
-        {
-            return ((SwitchParameter)value).IsPresent;
-        }
-        object preference = GetVariableValue(preferenceVariable);
-        return preference is ActionPreference action && action != ActionPreference.SilentlyContinue && action != ActionPreference.Ignore;
-    }
-
-    private bool IsBound(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
-
-    private string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-
-    private string ResolveExistingFile(string path, Func<string, ErrorRecord> notFound)
-    {
-        if (path == null)
-        {
-            return null;
-        }
-        string fullPath = ResolvePath(path);
-        if (!File.Exists(fullPath))
-        {
-            ThrowTerminatingError(notFound(fullPath));
-        }
-        return fullPath;
     }
 
     private static void AddAll<T>(ICollection<T> target, IEnumerable<T> items)
@@ -369,6 +373,7 @@ public sealed class StartRelayServerCommand : RelayCmdlet
         string addresses = options.ListenAddresses.Count > 0 ? string.Join(", ", options.ListenAddresses) : "loopback";
         string ports = string.Join(", ", options.Ports.Select(port => port.ToString(CultureInfo.InvariantCulture))
             .Concat(options.ImplicitTlsPorts.Select(port => port.ToString(CultureInfo.InvariantCulture) + " (TLS)")));
-        return "port " + ports + " on " + addresses + ", spool " + options.SpoolPath;
+        return "port " + ports + " on " + addresses + ", spool " + options.SpoolPath +
+            (options.Forwarding != null ? ", forwarding to " + options.Forwarding.NextHop : string.Empty);
     }
 }

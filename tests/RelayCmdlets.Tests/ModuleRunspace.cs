@@ -68,6 +68,22 @@ public sealed class ModuleRunspace : IDisposable
         }
     }
 
+    /// <summary>A pipeline on this runspace with the given variables set, for a test to start and stop itself.</summary>
+    /// <param name="script">The PowerShell script.</param>
+    /// <param name="variables">Variables to set first, as name/value pairs.</param>
+    /// <returns>The pipeline, not yet started.</returns>
+    public PowerShell CreatePowerShell(string script, params (string Name, object Value)[] variables)
+    {
+        foreach ((string name, object value) in variables)
+        {
+            _runspace.SessionStateProxy.SetVariable(name, value);
+        }
+        PowerShell shell = PowerShell.Create();
+        shell.Runspace = _runspace;
+        shell.AddScript(script);
+        return shell;
+    }
+
     /// <summary>Closes the runspace.</summary>
     public void Dispose() => _runspace.Dispose();
 }

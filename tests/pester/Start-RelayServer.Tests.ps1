@@ -91,3 +91,44 @@ Describe 'Start-RelayServer' {
         $table | Should -Match ([regex]::Escape($name))
     }
 }
+
+Describe 'Start-RelayServer -ForwardTo' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot 'RelayForward.TestSupport.ps1')
+    }
+
+    BeforeEach {
+        $spool, $name = New-RelayServerTestCase
+        $hop = $null
+    }
+
+    AfterEach {
+        Stop-RelayTestServer $name
+        Stop-RelayTestNextHop $hop
+    }
+
+    It 'forwards what a client submitted once it disconnects (E-MailRelay''s --as-proxy), and counts it' {
+        if (-not (Test-SwaksPresent)) { Set-ItResult -Skipped -Because 'PEER MISSING: swaks is not installed'; return }
+        $hop = Start-RelayTestNextHop
+        if (-not $hop) { Set-ItResult -Skipped -Because 'aiosmtpd is missing'; return }
+        $server = Start-RelayServer -Name $name -SpoolPath $spool -ListenAddress 127.0.0.1 -Port 0 -ForwardTo $hop.Address -ForwardOnDisconnect
+
+        Send-SwaksMessage $server.Endpoints[0].Port
+
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ((Get-RelayServer -Name $name).Forwarded -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        (Get-RelayServer -Name $name).Forwarded | Should -Be 1
+        (Get-RelayTestNextHopMessage $hop).rcpt_tos | Should -Be 'bob@example.net'
+        $server.ForwardTo | Should -Be $hop.Address
+    }
+
+    It 'refuses a forwarding trigger without -ForwardTo' {
+        { Start-RelayServer -Name $name -SpoolPath $spool -Port 0 -ForwardOnDisconnect } |
+            Should -Throw -ErrorId "InvalidForwardingParameters,$startId"
+    }
+
+    It 'refuses a client parameter without -ForwardTo' {
+        { Start-RelayServer -Name $name -SpoolPath $spool -Port 0 -ClientTls StartTls } |
+            Should -Throw -ErrorId "InvalidForwardingParameters,$startId"
+    }
+}

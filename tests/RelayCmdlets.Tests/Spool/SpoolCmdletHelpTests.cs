@@ -17,6 +17,8 @@ public sealed class SpoolCmdletHelpTests : IClassFixture<ModuleRunspace>
     [InlineData("Submit-RelayMessage")]
     [InlineData("Remove-RelayMessage")]
     [InlineData("Reset-RelayBadMessage")]
+    [InlineData("Invoke-RelayForward")]
+    [InlineData("Test-RelayConnection")]
     public void GetHelpExamples_InTheEmbeddedEngine_ReturnsTheMamlExamples(string command)
     {
         PipelineResult result = _shell.Invoke(
