@@ -7,6 +7,7 @@ using System.Net;
 using System.Security;
 using RelayCore.Hosting;
 using RelayCore.Net;
+using RelayCore.OAuth;
 
 namespace RelayCore.Forwarding;
 
@@ -41,6 +42,17 @@ public sealed class ForwardingOptions
 
     /// <summary>A static OAuth2 bearer token for XOAUTH2, used with the user of <see cref="Credential"/> or the secrets file's oauth line.</summary>
     public SecureString OAuthToken { get; set; }
+
+    /// <summary>
+    /// OAuth2 token providers for XOAUTH2: the default one (for messages without a ClientAccountSelector)
+    /// and one per selector, which come before the secrets file's lines. The caller owns and disposes the set.
+    /// </summary>
+    /// <remarks>
+    /// Each session asks the account's provider for its current token; when the next hop refuses it, the
+    /// token is invalidated and AUTH tried once more with a new one. A token that cannot be had fails the
+    /// session at AUTH with the endpoint's error and remedy, and the messages stay in the spool.
+    /// </remarks>
+    public OAuthAccountSet OAuthAccounts { get; set; }
 
     /// <summary>SASL mechanisms in order of preference (e.g. CRAM-MD5, PLAIN); empty for the built-in order (strongest first).</summary>
     public IList<string> AuthMechanisms { get; } = new List<string>();

@@ -16,6 +16,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using RelayCore.Hosting;
 using RelayCore.Net;
+using RelayCore.OAuth;
 
 namespace RelayCore.Forwarding;
 
@@ -95,7 +96,30 @@ internal sealed class NextHopConnector
             await _pop.RunAsync(hopText, trace, cancellationToken).ConfigureAwait(false);
         }
 
-        var transcript = new ProtocolTranscript(_options.Log, _options.LogLevel, "forward " + hopText + ": ");
+        RelaySmtpClient client = CreateClient(hop, trace);
+        try
+        {
+            await OpenAsync(client, hop, trace, cancellationToken).ConfigureAwait(false);
+            if (account != null)
+            {
+                client = await AuthenticateAsync(client, account, trace, cancellationToken).ConfigureAwait(false);
+            }
+            client.Transcript.IsRecording = false;
+            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.TlsProtocol + " " + client.TlsCipher : ", no TLS") +
+                (client.AuthenticatedAs != null ? ", authenticated as " + client.AuthenticatedAs + " with " + client.AuthenticationMechanism : string.Empty));
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Makes a client for one session with its own transcript, certificate callback and client certificate.</summary>
+    private RelaySmtpClient CreateClient(NextHopAddress hop, ConnectionTrace trace)
+    {
+        var transcript = new ProtocolTranscript(_options.Log, _options.LogLevel, "forward " + hop + ": ");
         if (trace != null)
         {
             trace.Transcript = transcript;
@@ -117,23 +141,7 @@ internal sealed class NextHopConnector
         {
             client.ClientCertificates = new X509CertificateCollection { _certificates.ClientCertificate };
         }
-        try
-        {
-            await OpenAsync(client, hop, trace, cancellationToken).ConfigureAwait(false);
-            if (account != null)
-            {
-                await AuthenticateAsync(client, account, trace, cancellationToken).ConfigureAwait(false);
-            }
-            transcript.IsRecording = false;
-            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.TlsProtocol + " " + client.TlsCipher : ", no TLS") +
-                (client.AuthenticatedAs != null ? ", authenticated as " + client.AuthenticatedAs + " with " + client.AuthenticationMechanism : string.Empty));
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
+        return client;
     }
 
     private async Task OpenAsync(RelaySmtpClient client, NextHopAddress hop, ConnectionTrace trace, CancellationToken cancellationToken)
@@ -320,7 +328,8 @@ internal sealed class NextHopConnector
         }
     }
 
-    private async Task AuthenticateAsync(RelaySmtpClient client, ClientAccount account, ConnectionTrace trace, CancellationToken cancellationToken)
+    /// <summary>Logs in with the account; returns the client, or a new one when the next hop closed the first after refusing an OAuth2 token.</summary>
+    private async Task<RelaySmtpClient> AuthenticateAsync(RelaySmtpClient client, ClientAccount account, ConnectionTrace trace, CancellationToken cancellationToken)
     {
         string hopText = client.NextHop.ToString();
         if ((client.Capabilities & SmtpCapabilities.Authentication) == 0)
@@ -330,7 +339,61 @@ internal sealed class NextHopConnector
                 ConnectionStep.Auth, hopText, null, null, false, null);
         }
         string mechanism = ChooseMechanism(client, account, hopText);
-        SaslMechanism sasl = account.CreateMechanism(mechanism);
+        if (account.TokenProvider == null)
+        {
+            await LogInAsync(client, account.CreateMechanism(mechanism), mechanism, account.UserName, trace, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        AccessToken token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch (ForwardingConnectionException refused) when (refused.InnerException is AuthenticationException)
+        {
+            // An expired or revoked token: drop it and try once more with a new one (issue 5's one retry).
+            account.TokenProvider.Invalidate(token);
+            Log(RelayLogLevel.Information, "forward " + hopText + ": the next hop refused the OAuth2 token of " + token.UserName + " (" + refused.ReplyCode + "); trying once more with a new token");
+        }
+        token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        if (!client.IsConnected)
+        {
+            var fresh = CreateClient(client.NextHop, trace);
+            client.Dispose();
+            client = fresh;
+            try
+            {
+                await OpenAsync(client, client.NextHop, trace, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+        await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+        return client;
+    }
+
+    /// <summary>Asks the account's provider for its token; a token that cannot be had fails the session at AUTH with the endpoint's error and remedy.</summary>
+    private static async Task<AccessToken> GetTokenAsync(ClientAccount account, string hopText, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await account.TokenProvider.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (TokenAcquisitionException error)
+        {
+            throw new ForwardingConnectionException(
+                "No OAuth2 token to log in to " + hopText + " (" + account.TokenProvider.Description + "): " + error.Message,
+                ConnectionStep.Auth, hopText, null, null, error.IsRetryable, error);
+        }
+    }
+
+    private async Task LogInAsync(RelaySmtpClient client, SaslMechanism sasl, string mechanism, string userName, ConnectionTrace trace, CancellationToken cancellationToken)
+    {
+        string hopText = client.NextHop.ToString();
         var clock = Stopwatch.StartNew();
         try
         {
@@ -341,16 +404,16 @@ internal sealed class NextHopConnector
             if (trace != null)
             {
                 trace.AuthElapsed = clock.Elapsed;
-                trace.AuthDetail = mechanism + " as " + account.UserName;
+                trace.AuthDetail = mechanism + " as " + userName;
             }
             throw SessionFailure(client, hopText, error);
         }
-        client.AuthenticatedAs = account.UserName;
+        client.AuthenticatedAs = userName;
         client.AuthenticationMechanism = mechanism;
         if (trace != null)
         {
             trace.AuthElapsed = clock.Elapsed;
-            trace.AuthDetail = mechanism + " as " + account.UserName;
+            trace.AuthDetail = mechanism + " as " + userName;
         }
     }
 
