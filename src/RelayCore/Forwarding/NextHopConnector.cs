@@ -350,7 +350,7 @@ internal sealed class NextHopConnector
             await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
             return client;
         }
-        catch (ForwardingConnectionException refused) when (refused.InnerException is AuthenticationException)
+        catch (ForwardingConnectionException refused) when (refused.InnerException is AuthenticationException && refused.ReplyCode == 535)
         {
             // An expired or revoked token: drop it and try once more with a new one (issue 5's one retry).
             account.TokenProvider.Invalidate(token);
@@ -386,7 +386,7 @@ internal sealed class NextHopConnector
         catch (TokenAcquisitionException error)
         {
             throw new ForwardingConnectionException(
-                "No OAuth2 token to log in to " + hopText + " (" + account.TokenProvider.Description + "): " + error.Message,
+                "No OAuth2 token to log in to " + hopText + ": " + error.Message,
                 ConnectionStep.Auth, hopText, null, null, error.IsRetryable, error);
         }
     }
