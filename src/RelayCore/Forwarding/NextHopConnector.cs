@@ -357,7 +357,7 @@ internal sealed class NextHopConnector
             Log(RelayLogLevel.Information, "forward " + hopText + ": the next hop refused the OAuth2 token of " + token.UserName + " (" + refused.ReplyCode + "); trying once more with a new token");
         }
         token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
-        if (!client.IsConnected)
+        if (!await IsUsableAsync(client, cancellationToken).ConfigureAwait(false))
         {
             var fresh = CreateClient(client.NextHop, trace);
             client.Dispose();
@@ -374,6 +374,24 @@ internal sealed class NextHopConnector
         }
         await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
         return client;
+    }
+
+    /// <summary>Whether the next hop kept the connection open after refusing AUTH (some close it after a 535): a NOOP tells, since a closed socket shows only when read.</summary>
+    private static async Task<bool> IsUsableAsync(RelaySmtpClient client, CancellationToken cancellationToken)
+    {
+        if (!client.IsConnected)
+        {
+            return false;
+        }
+        try
+        {
+            await client.NoOpAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception error) when (IsSessionFailure(error, cancellationToken))
+        {
+            return false;
+        }
     }
 
     /// <summary>Asks the account's provider for its token; a token that cannot be had fails the session at AUTH with the endpoint's error and remedy.</summary>

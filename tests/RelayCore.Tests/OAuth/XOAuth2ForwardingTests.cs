@@ -8,6 +8,7 @@ using System.IO;
 using System.Linq;
 using System.Net.Http;
 using System.Text.Json;
+using System.Threading;
 using System.Threading.Tasks;
 using RelayCore.Forwarding;
 using RelayCore.Hosting;
@@ -143,6 +144,28 @@ public sealed class XOAuth2ForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task RevokedToken_HopClosesAfterRefusal_RetriedOnAFreshConnection()
+    {
+        await using AuthNextHop hop = await StartHopAsync("--oauth-close");
+        if (hop == null)
+        {
+            return;
+        }
+        var provider = Microsoft365(TokenEndpoint.ClientSecret);
+        await provider.GetTokenAsync(CancellationToken.None);
+        Accept(Array.Empty<string>());
+        await _spool.AddManyAsync(2);
+
+        (ForwardingSummary summary, _) = await _spool.ForwardAsync(Options(hop, provider));
+
+        Assert.Equal((2, 1), (summary.Sent, summary.Connections));
+        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(new[] { false, true }, hop.Events("auth").Select(e => e.GetProperty("ok").GetBoolean()));
+        Assert.Equal(2, hop.Events("connect").Count);
+        Assert.Equal(2, hop.Events("message").Count);
+    }
+
+    [Fact]
     public async Task NewTokenRefusedToo_SecondFailure_MessagesDeferredNotBad()
     {
         await using AuthNextHop hop = await StartHopAsync();
@@ -211,13 +234,13 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         Assert.Equal(2, _endpoint.TokenRequests);
     }
 
-    private async Task<AuthNextHop> StartHopAsync()
+    private async Task<AuthNextHop> StartHopAsync(params string[] extraArguments)
     {
         if (!AuthNextHop.IsAvailable(_output))
         {
             return null;
         }
-        return await AuthNextHop.StartAsync(_directory, "--mechanisms", "XOAUTH2", "--oauth-file", _tokenFile);
+        return await AuthNextHop.StartAsync(_directory, new[] { "--mechanisms", "XOAUTH2", "--oauth-file", _tokenFile }.Concat(extraArguments).ToArray());
     }
 
     /// <summary>Forwarding options for the hop (plain TCP on loopback) with the provider as the default OAuth2 account, logging at Debug.</summary>

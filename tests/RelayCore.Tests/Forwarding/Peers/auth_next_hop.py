@@ -32,6 +32,7 @@ parser.add_argument("--oauth", action="append", default=[], help="user:token (XO
 parser.add_argument("--oauth-file", help="XOAUTH2 tokens, one a line, valid for any user; read at every AUTH so a test "
                     "can add the tokens its endpoint issues and remove revoked ones. A refused token gets the "
                     "standard error flow: 334 <base64 JSON status 401>, the client's empty line, then 535")
+parser.add_argument("--oauth-close", action="store_true", help="close the connection after refusing an XOAUTH2 token")
 parser.add_argument("--mechanisms", default="PLAIN,LOGIN,CRAM-MD5,XOAUTH2", help="offered AUTH mechanisms; empty for no AUTH")
 parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
 parser.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
@@ -118,6 +119,11 @@ class NextHop(SMTP):
         if not ok and args.oauth_file:
             error = json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"})
             await self.challenge_auth(error)
+        if not ok and args.oauth_close:
+            self._authenticated("XOAUTH2", user, ok)
+            await self.push("535 5.7.8 Username and Password not accepted")
+            self.transport.close()
+            return AuthResult(success=False, handled=True)
         return self._authenticated("XOAUTH2", user, ok)
 
 
