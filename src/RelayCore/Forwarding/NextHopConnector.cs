@@ -345,6 +345,7 @@ internal sealed class NextHopConnector
             return client;
         }
         AccessToken token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        ForwardingConnectionException refusal;
         try
         {
             await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
@@ -355,8 +356,17 @@ internal sealed class NextHopConnector
             // An expired or revoked token: drop it and try once more with a new one (issue 5's one retry).
             account.TokenProvider.Invalidate(token);
             Log(RelayLogLevel.Information, "forward " + hopText + ": the next hop refused the OAuth2 token of " + token.UserName + " (" + refused.ReplyCode + "); trying once more with a new token");
+            refusal = refused;
         }
-        token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ForwardingConnectionException noToken)
+        {
+            // Keep the next hop's refusal (its reply code) and say why no second token came (a static token cannot be renewed).
+            throw new ForwardingConnectionException(refusal.Message + " " + noToken.Message, ConnectionStep.Auth, hopText, refusal.ReplyCode, refusal.ReplyText, noToken.IsTransient, noToken.InnerException);
+        }
         if (!await IsUsableAsync(client, cancellationToken).ConfigureAwait(false))
         {
             var fresh = CreateClient(client.NextHop, trace);

@@ -188,6 +188,33 @@ public sealed class XOAuth2ForwardingTests : IDisposable
     }
 
     [Fact]
+    public async Task StaticToken_HopRefusesIt_DeferredWith535AndNoRenewal()
+    {
+        await using AuthNextHop hop = await StartHopAsync();
+        if (hop == null)
+        {
+            return;
+        }
+        await _spool.AddAsync(ForwardingSpool.SimpleContent("static"));
+
+        (ForwardingSummary summary, List<ForwardResult> results) = await _spool.ForwardAsync(Options(hop, null, o =>
+        {
+            o.Credential = new System.Net.NetworkCredential(Mailbox, string.Empty);
+            o.OAuthToken = OAuthAccount.Secure("a-static-token-the-hop-does-not-know");
+        }));
+
+        Assert.Equal(1, summary.Deferred);
+        ForwardResult result = Assert.Single(results);
+        Assert.Equal(535, result.ReplyCode);
+        Assert.Contains("A static token cannot be renewed", result.ReplyText, StringComparison.Ordinal);
+        JsonElement login = Assert.Single(hop.Events("auth"));
+        Assert.Equal((Mailbox, false), (login.GetProperty("user").GetString(), login.GetProperty("ok").GetBoolean()));
+        Assert.Equal(0, _endpoint.TokenRequests);
+        Assert.Single(_spool.InState(RelayMessageState.Ready));
+        Assert.DoesNotContain(_log, line => line.Contains("a-static-token-the-hop-does-not-know", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task BadClientSecret_InvalidClient_EveryMessageDeferredWithEndpointText()
     {
         await using AuthNextHop hop = await StartHopAsync();
