@@ -26,9 +26,10 @@ public sealed class ForwardingOptions
 
     /// <summary>An E-MailRelay secrets file whose <c>client</c> lines are the forwarding accounts (selected by ClientAccountSelector).</summary>
     /// <remarks>
-    /// When an account applies (a line without selector, <see cref="Credential"/>, <see cref="ClientAccount"/> or
-    /// <see cref="OAuthToken"/>, or the envelope's selector line), a next hop that offers no AUTH fails the
-    /// session: mail is never sent unauthenticated by surprise. A selector that no line carries fails too.
+    /// When an account applies (a line without selector, <see cref="Credential"/>, <see cref="ClientAccount"/>,
+    /// <see cref="OAuthToken"/>, an <see cref="OAuthAccounts"/> provider, or the envelope's selector line), a next
+    /// hop that offers no AUTH fails the session: mail is never sent unauthenticated by surprise. A selector that
+    /// neither a line nor an OAuth2 account carries fails too.
     /// </remarks>
     public string ClientSecretsPath { get; set; }
 
