@@ -367,23 +367,25 @@ internal sealed class NextHopConnector
             // Keep the next hop's refusal (its reply code) and say why no second token came (a static token cannot be renewed).
             throw new ForwardingConnectionException(refusal.Message + " " + noToken.Message, ConnectionStep.Auth, hopText, refusal.ReplyCode, refusal.ReplyText, noToken.IsTransient, noToken.InnerException);
         }
-        if (!await IsUsableAsync(client, cancellationToken).ConfigureAwait(false))
+        if (await IsUsableAsync(client, cancellationToken).ConfigureAwait(false))
         {
-            var fresh = CreateClient(client.NextHop, trace);
-            client.Dispose();
-            client = fresh;
-            try
-            {
-                await OpenAsync(client, client.NextHop, trace, cancellationToken).ConfigureAwait(false);
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
+            await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+            return client;
         }
-        await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
-        return client;
+        // The caller disposes the client it gave; a fresh one is ours until it is returned.
+        RelaySmtpClient fresh = CreateClient(client.NextHop, trace);
+        try
+        {
+            await OpenAsync(fresh, fresh.NextHop, trace, cancellationToken).ConfigureAwait(false);
+            await LogInAsync(fresh, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            fresh.Dispose();
+            throw;
+        }
+        client.Dispose();
+        return fresh;
     }
 
     /// <summary>Whether the next hop kept the connection open after refusing AUTH (some close it after a 535): a NOOP tells, since a closed socket shows only when read.</summary>
