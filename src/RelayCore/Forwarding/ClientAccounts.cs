@@ -5,6 +5,7 @@ using System;
 using System.Net;
 using System.Text;
 using RelayCore.Auth;
+using RelayCore.OAuth;
 
 namespace RelayCore.Forwarding;
 
@@ -19,6 +20,7 @@ internal sealed class ClientAccounts
 
     private readonly SecretsFile _secrets;
     private readonly ClientAccount _default;
+    private readonly OAuthAccountSet _oauth;
 
     /// <summary>Reads and checks the account options.</summary>
     /// <exception cref="ArgumentException">The options contradict each other or an account string is malformed.</exception>
@@ -35,6 +37,11 @@ internal sealed class ClientAccounts
             _secrets = SecretsFile.Load(options.ClientSecretsPath);
         }
         ClientAccount fromFile = FromEntry(_secrets?.FindClientAccount(string.Empty));
+        if (options.OAuthToken != null && options.OAuthAccounts?.Default != null)
+        {
+            throw new ArgumentException("Give the default OAuth2 account once: as a static token or as a token provider, not both.", nameof(options));
+        }
+        _oauth = options.OAuthAccounts;
         if (options.OAuthToken != null)
         {
             string user = options.Credential?.UserName ?? fromFile?.UserName;
@@ -42,7 +49,11 @@ internal sealed class ClientAccounts
             {
                 throw new ArgumentException("An OAuth2 token needs the user it belongs to: give a credential's user name or a secrets file client line.", nameof(options));
             }
-            _default = ClientAccount.WithOAuthToken(user, new NetworkCredential(string.Empty, options.OAuthToken).Password, "the OAuth2 token option");
+            _default = ClientAccount.WithOAuthToken(user, options.OAuthToken, "the OAuth2 token option");
+        }
+        else if (options.OAuthAccounts?.Default != null)
+        {
+            _default = ClientAccount.WithTokenProvider(null, options.OAuthAccounts.Default, "the default OAuth2 account");
         }
         else if (options.Credential != null)
         {
@@ -68,12 +79,17 @@ internal sealed class ClientAccounts
     /// <summary>Finds the account for an envelope's ClientAccountSelector.</summary>
     /// <param name="selector">The selector; null or empty for the default account.</param>
     /// <param name="account">The account, or null to send without AUTH (no default account configured).</param>
-    /// <returns>False when a selector was given that no client line of the secrets file carries.</returns>
+    /// <returns>False when a selector was given that neither an OAuth2 account nor a client line of the secrets file carries.</returns>
     internal bool TryResolve(string selector, out ClientAccount account)
     {
         if (string.IsNullOrEmpty(selector))
         {
             account = _default;
+            return true;
+        }
+        if (_oauth != null && _oauth.TryFind(selector, out IAccessTokenProvider provider))
+        {
+            account = ClientAccount.WithTokenProvider(null, provider, "the OAuth2 account for selector '" + selector + "'");
             return true;
         }
         account = FromEntry(_secrets?.FindClientAccount(selector));
@@ -113,7 +129,7 @@ internal sealed class ClientAccounts
         return entry.Type switch
         {
             SecretType.Md5 => ClientAccount.WithMd5Secret(entry.Id, entry.Secret, source),
-            SecretType.OAuth => ClientAccount.WithOAuthToken(entry.Id, entry.Secret, source),
+            SecretType.OAuth => ClientAccount.WithOAuthToken(entry.Id, new NetworkCredential(string.Empty, entry.Secret).SecurePassword, source),
             _ => ClientAccount.WithPassword(entry.Id, entry.Secret, source),
         };
     }

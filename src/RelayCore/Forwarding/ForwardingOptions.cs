@@ -7,6 +7,7 @@ using System.Net;
 using System.Security;
 using RelayCore.Hosting;
 using RelayCore.Net;
+using RelayCore.OAuth;
 
 namespace RelayCore.Forwarding;
 
@@ -25,9 +26,10 @@ public sealed class ForwardingOptions
 
     /// <summary>An E-MailRelay secrets file whose <c>client</c> lines are the forwarding accounts (selected by ClientAccountSelector).</summary>
     /// <remarks>
-    /// When an account applies (a line without selector, <see cref="Credential"/>, <see cref="ClientAccount"/> or
-    /// <see cref="OAuthToken"/>, or the envelope's selector line), a next hop that offers no AUTH fails the
-    /// session: mail is never sent unauthenticated by surprise. A selector that no line carries fails too.
+    /// When an account applies (a line without selector, <see cref="Credential"/>, <see cref="ClientAccount"/>,
+    /// <see cref="OAuthToken"/>, an <see cref="OAuthAccounts"/> provider, or the envelope's selector line), a next
+    /// hop that offers no AUTH fails the session: mail is never sent unauthenticated by surprise. A selector that
+    /// neither a line nor an OAuth2 account carries fails too.
     /// </remarks>
     public string ClientSecretsPath { get; set; }
 
@@ -41,6 +43,17 @@ public sealed class ForwardingOptions
 
     /// <summary>A static OAuth2 bearer token for XOAUTH2, used with the user of <see cref="Credential"/> or the secrets file's oauth line.</summary>
     public SecureString OAuthToken { get; set; }
+
+    /// <summary>
+    /// OAuth2 token providers for XOAUTH2: the default one (for messages without a ClientAccountSelector)
+    /// and one per selector, which come before the secrets file's lines. The caller owns and disposes the set.
+    /// </summary>
+    /// <remarks>
+    /// Each session asks the account's provider for its current token; when the next hop refuses it, the
+    /// token is invalidated and AUTH tried once more with a new one. A token that cannot be had fails the
+    /// session at AUTH with the endpoint's error and remedy, and the messages stay in the spool.
+    /// </remarks>
+    public OAuthAccountSet OAuthAccounts { get; set; }
 
     /// <summary>SASL mechanisms in order of preference (e.g. CRAM-MD5, PLAIN); empty for the built-in order (strongest first).</summary>
     public IList<string> AuthMechanisms { get; } = new List<string>();

@@ -16,6 +16,7 @@ using MailKit.Net.Smtp;
 using MailKit.Security;
 using RelayCore.Hosting;
 using RelayCore.Net;
+using RelayCore.OAuth;
 
 namespace RelayCore.Forwarding;
 
@@ -95,7 +96,30 @@ internal sealed class NextHopConnector
             await _pop.RunAsync(hopText, trace, cancellationToken).ConfigureAwait(false);
         }
 
-        var transcript = new ProtocolTranscript(_options.Log, _options.LogLevel, "forward " + hopText + ": ");
+        RelaySmtpClient client = CreateClient(hop, trace);
+        try
+        {
+            await OpenAsync(client, hop, trace, cancellationToken).ConfigureAwait(false);
+            if (account != null)
+            {
+                client = await AuthenticateAsync(client, account, trace, cancellationToken).ConfigureAwait(false);
+            }
+            client.Transcript.IsRecording = false;
+            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.TlsProtocol + " " + client.TlsCipher : ", no TLS") +
+                (client.AuthenticatedAs != null ? ", authenticated as " + client.AuthenticatedAs + " with " + client.AuthenticationMechanism : string.Empty));
+            return client;
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Makes a client for one session with its own transcript, certificate callback and client certificate.</summary>
+    private RelaySmtpClient CreateClient(NextHopAddress hop, ConnectionTrace trace)
+    {
+        var transcript = new ProtocolTranscript(_options.Log, _options.LogLevel, "forward " + hop + ": ");
         if (trace != null)
         {
             trace.Transcript = transcript;
@@ -117,23 +141,7 @@ internal sealed class NextHopConnector
         {
             client.ClientCertificates = new X509CertificateCollection { _certificates.ClientCertificate };
         }
-        try
-        {
-            await OpenAsync(client, hop, trace, cancellationToken).ConfigureAwait(false);
-            if (account != null)
-            {
-                await AuthenticateAsync(client, account, trace, cancellationToken).ConfigureAwait(false);
-            }
-            transcript.IsRecording = false;
-            Log(RelayLogLevel.Information, "forward " + hopText + ": session open" + (client.IsSecure ? ", " + client.TlsProtocol + " " + client.TlsCipher : ", no TLS") +
-                (client.AuthenticatedAs != null ? ", authenticated as " + client.AuthenticatedAs + " with " + client.AuthenticationMechanism : string.Empty));
-            return client;
-        }
-        catch
-        {
-            client.Dispose();
-            throw;
-        }
+        return client;
     }
 
     private async Task OpenAsync(RelaySmtpClient client, NextHopAddress hop, ConnectionTrace trace, CancellationToken cancellationToken)
@@ -320,7 +328,8 @@ internal sealed class NextHopConnector
         }
     }
 
-    private async Task AuthenticateAsync(RelaySmtpClient client, ClientAccount account, ConnectionTrace trace, CancellationToken cancellationToken)
+    /// <summary>Logs in with the account; returns the client, or a new one when the next hop closed the first after refusing an OAuth2 token.</summary>
+    private async Task<RelaySmtpClient> AuthenticateAsync(RelaySmtpClient client, ClientAccount account, ConnectionTrace trace, CancellationToken cancellationToken)
     {
         string hopText = client.NextHop.ToString();
         if ((client.Capabilities & SmtpCapabilities.Authentication) == 0)
@@ -330,7 +339,91 @@ internal sealed class NextHopConnector
                 ConnectionStep.Auth, hopText, null, null, false, null);
         }
         string mechanism = ChooseMechanism(client, account, hopText);
-        SaslMechanism sasl = account.CreateMechanism(mechanism);
+        if (account.TokenProvider == null)
+        {
+            await LogInAsync(client, account.CreateMechanism(mechanism), mechanism, account.UserName, trace, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        AccessToken token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        ForwardingConnectionException refusal;
+        try
+        {
+            await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        catch (ForwardingConnectionException refused) when (refused.InnerException is AuthenticationException && refused.ReplyCode == 535)
+        {
+            // An expired or revoked token: drop it and try once more with a new one (issue 5's one retry).
+            account.TokenProvider.Invalidate(token);
+            Log(RelayLogLevel.Information, "forward " + hopText + ": the next hop refused the OAuth2 token of " + token.UserName + " (" + refused.ReplyCode + "); trying once more with a new token");
+            refusal = refused;
+        }
+        try
+        {
+            token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ForwardingConnectionException noToken)
+        {
+            // Keep the next hop's refusal (its reply code) and say why no second token came (a static token cannot be renewed).
+            throw new ForwardingConnectionException(refusal.Message + " " + noToken.Message, ConnectionStep.Auth, hopText, refusal.ReplyCode, refusal.ReplyText, noToken.IsTransient, noToken.InnerException);
+        }
+        if (await IsUsableAsync(client, cancellationToken).ConfigureAwait(false))
+        {
+            await LogInAsync(client, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        // The caller disposes the client it gave; a fresh one is ours until it is returned.
+        RelaySmtpClient fresh = CreateClient(client.NextHop, trace);
+        try
+        {
+            await OpenAsync(fresh, fresh.NextHop, trace, cancellationToken).ConfigureAwait(false);
+            await LogInAsync(fresh, account.CreateMechanism(mechanism, token), mechanism, token.UserName, trace, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            fresh.Dispose();
+            throw;
+        }
+        client.Dispose();
+        return fresh;
+    }
+
+    /// <summary>Whether the next hop kept the connection open after refusing AUTH (some close it after a 535): a NOOP tells, since a closed socket shows only when read.</summary>
+    private static async Task<bool> IsUsableAsync(RelaySmtpClient client, CancellationToken cancellationToken)
+    {
+        if (!client.IsConnected)
+        {
+            return false;
+        }
+        try
+        {
+            await client.NoOpAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception error) when (IsSessionFailure(error, cancellationToken))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Asks the account's provider for its token; a token that cannot be had fails the session at AUTH with the endpoint's error and remedy.</summary>
+    private static async Task<AccessToken> GetTokenAsync(ClientAccount account, string hopText, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await account.TokenProvider.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (TokenAcquisitionException error)
+        {
+            throw new ForwardingConnectionException(
+                "No OAuth2 token to log in to " + hopText + ": " + error.Message,
+                ConnectionStep.Auth, hopText, null, null, error.IsRetryable, error);
+        }
+    }
+
+    private async Task LogInAsync(RelaySmtpClient client, SaslMechanism sasl, string mechanism, string userName, ConnectionTrace trace, CancellationToken cancellationToken)
+    {
+        string hopText = client.NextHop.ToString();
         var clock = Stopwatch.StartNew();
         try
         {
@@ -341,16 +434,16 @@ internal sealed class NextHopConnector
             if (trace != null)
             {
                 trace.AuthElapsed = clock.Elapsed;
-                trace.AuthDetail = mechanism + " as " + account.UserName;
+                trace.AuthDetail = mechanism + " as " + userName;
             }
             throw SessionFailure(client, hopText, error);
         }
-        client.AuthenticatedAs = account.UserName;
+        client.AuthenticatedAs = userName;
         client.AuthenticationMechanism = mechanism;
         if (trace != null)
         {
             trace.AuthElapsed = clock.Elapsed;
-            trace.AuthDetail = mechanism + " as " + account.UserName;
+            trace.AuthDetail = mechanism + " as " + userName;
         }
     }
 

@@ -47,6 +47,18 @@ public sealed class OAuthAccountSet : IDisposable
         }
     }
 
+    /// <summary>Makes a set of providers made elsewhere (tests, hosts that build providers themselves); the set disposes none of them.</summary>
+    /// <param name="defaultProvider">The provider for messages without a selector; null to send those without XOAUTH2.</param>
+    /// <param name="providersBySelector">Selector to provider.</param>
+    internal OAuthAccountSet(IAccessTokenProvider defaultProvider, IEnumerable<KeyValuePair<string, IAccessTokenProvider>> providersBySelector)
+    {
+        Default = defaultProvider;
+        foreach (KeyValuePair<string, IAccessTokenProvider> pair in providersBySelector)
+        {
+            _bySelector.Add(pair.Key, pair.Value);
+        }
+    }
+
     /// <summary>The provider for messages without a selector; null when they are sent without XOAUTH2.</summary>
     public IAccessTokenProvider Default { get; }
 

@@ -107,6 +107,9 @@ internal sealed class TokenEndpoint : IDisposable
 
     internal int TokenRequests => Volatile.Read(ref _tokenRequests);
 
+    /// <summary>Called with every access token issued, before the answer is sent (a next hop's accepted tokens).</summary>
+    internal Action<string> Issued { get; set; }
+
     /// <summary>When set, token requests are counted and then wait for it before they are answered.</summary>
     internal TaskCompletionSource Hold { get; set; }
 
@@ -327,6 +330,7 @@ internal sealed class TokenEndpoint : IDisposable
 
     private (int, string, string) Token(string accessToken, string refreshToken)
     {
+        Issued?.Invoke(accessToken);
         var body = new Dictionary<string, object> { ["access_token"] = accessToken, ["token_type"] = "Bearer", ["expires_in"] = ExpiresIn };
         if (refreshToken != null)
         {

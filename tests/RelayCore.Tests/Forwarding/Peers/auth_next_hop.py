@@ -29,6 +29,10 @@ parser.add_argument("--host", default="127.0.0.1")
 parser.add_argument("--record", required=True)
 parser.add_argument("--account", action="append", default=[], help="user:password (password logins)")
 parser.add_argument("--oauth", action="append", default=[], help="user:token (XOAUTH2)")
+parser.add_argument("--oauth-file", help="XOAUTH2 tokens, one a line, valid for any user; read at every AUTH so a test "
+                    "can add the tokens its endpoint issues and remove revoked ones. A refused token gets the "
+                    "standard error flow: 334 <base64 JSON status 401>, the client's empty line, then 535")
+parser.add_argument("--oauth-close", action="store_true", help="close the connection after refusing an XOAUTH2 token")
 parser.add_argument("--mechanisms", default="PLAIN,LOGIN,CRAM-MD5,XOAUTH2", help="offered AUTH mechanisms; empty for no AUTH")
 parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
 parser.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
@@ -63,6 +67,13 @@ def tls_facts(server):
     return True, subject
 
 
+def file_tokens():
+    if not args.oauth_file or not os.path.exists(args.oauth_file):
+        return []
+    with open(args.oauth_file, encoding="utf-8") as tokens:
+        return [line.strip() for line in tokens if line.strip()]
+
+
 def pop_logins():
     if not args.pop_log or not os.path.exists(args.pop_log):
         return []
@@ -71,6 +82,11 @@ def pop_logins():
 
 
 class NextHop(SMTP):
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        # A JWT access token in AUTH XOAUTH2's initial response is far over RFC 5321's 512 octets; real next hops allow it.
+        self.command_size_limits["AUTH"] = 16384
+
     def connection_made(self, transport):
         first = self.transport is None
         super().connection_made(transport)
@@ -98,7 +114,16 @@ class NextHop(SMTP):
         blob = base64.b64decode(argv[1]) if len(argv) > 1 else await self.challenge_auth("")
         fields = dict(part.split("=", 1) for part in blob.decode("utf-8", "replace").split("\x01") if "=" in part)
         user = fields.get("user", "")
-        ok = fields.get("auth", "") == "Bearer " + TOKENS.get(user, "\x00")
+        presented = fields.get("auth", "")
+        ok = presented == "Bearer " + TOKENS.get(user, "\x00") or presented in ("Bearer " + t for t in file_tokens())
+        if not ok and args.oauth_file:
+            error = json.dumps({"status": "401", "schemes": "Bearer", "scope": "https://mail.google.com/"})
+            await self.challenge_auth(error)
+        if not ok and args.oauth_close:
+            self._authenticated("XOAUTH2", user, ok)
+            await self.push("535 5.7.8 Username and Password not accepted")
+            self.transport.close()
+            return AuthResult(success=False, handled=True)
         return self._authenticated("XOAUTH2", user, ok)
 
 
