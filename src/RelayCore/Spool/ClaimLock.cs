@@ -27,8 +27,13 @@ internal sealed class ClaimLock : IDisposable
     private const long StampTicks = 4_242_424;
 
     private readonly FileStream _handle;
+    private readonly string _path;
 
-    private ClaimLock(FileStream handle) => _handle = handle;
+    private ClaimLock(FileStream handle, string path)
+    {
+        _handle = handle;
+        _path = path;
+    }
 
     /// <summary>What a recovery probe learned about a <c>.busy</c> envelope.</summary>
     internal enum Probe
@@ -61,11 +66,31 @@ internal sealed class ClaimLock : IDisposable
     {
         try
         {
-            return new ClaimLock(new FileStream(envelopePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1));
+            return new ClaimLock(new FileStream(envelopePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1), envelopePath);
         }
         catch (FileNotFoundException)
         {
             return null;
+        }
+    }
+
+    /// <summary>Stamps the claim time (<see cref="StampNow"/>) on the held file, before its rename.</summary>
+    /// <returns>False when the file is gone.</returns>
+    internal bool TryStamp()
+    {
+        try
+        {
+#if NET
+            // Through the open handle: no path lookups (a removed file then fails the rename instead).
+            File.SetLastWriteTimeUtc(_handle.SafeFileHandle, StampNow());
+#else
+            File.SetLastWriteTimeUtc(_path, StampNow());
+#endif
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
         }
     }
 

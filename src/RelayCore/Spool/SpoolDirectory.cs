@@ -198,7 +198,7 @@ public sealed class SpoolDirectory
         try
         {
             claimLock = ClaimLock.TryAcquire(message.EnvelopePath);
-            claimed = claimLock != null && TryStampClaimTime(message.EnvelopePath) && ContendedFile.TryMove(message.EnvelopePath, busyPath);
+            claimed = claimLock != null && claimLock.TryStamp() && ContendedFile.TryMove(message.EnvelopePath, busyPath);
         }
         finally
         {
@@ -425,19 +425,6 @@ public sealed class SpoolDirectory
         return running;
     }
 
-    private static bool TryStampClaimTime(string envelopePath)
-    {
-        try
-        {
-            File.SetLastWriteTimeUtc(envelopePath, ClaimLock.StampNow());
-            return true;
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
-    }
-
     private bool HasEnvelope(string id) => s_envelopeSuffixes.Any(entry => File.Exists(PathOf(id, entry.State)));
 
     private bool IdIsTaken(string id) => File.Exists(System.IO.Path.Combine(Path, id + ContentSuffix)) || HasEnvelope(id);
@@ -462,7 +449,8 @@ public sealed class SpoolDirectory
         Envelope envelope;
         try
         {
-            using var stream = new FileStream(envelopePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // Unbuffered: the reader's own buffer is the only one.
+            using var stream = new FileStream(envelopePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
             envelope = Envelope.Read(stream);
         }
         catch (FileNotFoundException)
