@@ -64,7 +64,8 @@ internal sealed class ServerForwarding : IAsyncDisposable
         if (_options.ForwardOnStart)
         {
             _log(RelayLogLevel.Information, "forwarding the spool at start to " + _options.Forwarding.NextHop);
-            _pump.RequestPass(recover: true);
+            // RelayServer.StartAsync recovered the spool a moment ago: a second scan would find nothing.
+            _pump.RequestPass(recover: false);
         }
         if (_options.PollInterval > TimeSpan.Zero)
         {

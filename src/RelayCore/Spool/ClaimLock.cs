@@ -27,13 +27,8 @@ internal sealed class ClaimLock : IDisposable
     private const long StampTicks = 4_242_424;
 
     private readonly FileStream _handle;
-    private readonly string _path;
 
-    private ClaimLock(FileStream handle, string path)
-    {
-        _handle = handle;
-        _path = path;
-    }
+    private ClaimLock(FileStream handle) => _handle = handle;
 
     /// <summary>What a recovery probe learned about a <c>.busy</c> envelope.</summary>
     internal enum Probe
@@ -66,7 +61,7 @@ internal sealed class ClaimLock : IDisposable
     {
         try
         {
-            return new ClaimLock(new FileStream(envelopePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1), envelopePath);
+            return new ClaimLock(new FileStream(envelopePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1));
         }
         catch (FileNotFoundException)
         {
@@ -84,7 +79,7 @@ internal sealed class ClaimLock : IDisposable
             // Through the open handle: no path lookups (a removed file then fails the rename instead).
             File.SetLastWriteTimeUtc(_handle.SafeFileHandle, StampNow());
 #else
-            File.SetLastWriteTimeUtc(_path, StampNow());
+            File.SetLastWriteTimeUtc(_handle.Name, StampNow());
 #endif
             return true;
         }
