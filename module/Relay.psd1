@@ -19,6 +19,8 @@
         'Get-RelayServer'
         'Invoke-RelayForward'
         'Test-RelayConnection'
+        'New-RelayOAuthAccount'
+        'Get-RelayOAuthAccount'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -13,6 +13,7 @@ using RelayCore.Auth;
 using RelayCore.Forwarding;
 using RelayCore.Hosting;
 using RelayCore.Net;
+using RelayCore.OAuth;
 using RelayCore.Spool;
 using RelayCore.Submission;
 
@@ -26,6 +27,7 @@ internal static class ErrorMapping
 {
     private const string CertificateNotFoundId = "CertificateNotFound";
     private const string SecretsFileNotFoundId = "SecretsFileNotFound";
+    private const string OAuthAccountNotFoundId = "OAuthAccountNotFound";
 
     /// <summary>Maps an exception the cmdlets expect; null when it is not one of them.</summary>
     /// <param name="error">The exception thrown by RelayCore or the runtime.</param>
@@ -155,6 +157,69 @@ internal static class ErrorMapping
     /// <param name="path">The missing file's full path.</param>
     /// <returns>The error record.</returns>
     internal static ErrorRecord SecretsFileNotFound(string path) => MissingFile(SecretsFileNotFoundId, path);
+
+    /// <summary>The record for an OAuth account file that does not exist.</summary>
+    /// <param name="path">The missing file's full path.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord OAuthAccountNotFound(string path) => MissingFile(OAuthAccountNotFoundId, path);
+
+    /// <summary>Maps an exception from reading, writing or using an OAuth account; null when it is not one the cmdlets expect.</summary>
+    /// <remarks>The engine's messages name files and settings, never a secret.</remarks>
+    /// <param name="error">The exception thrown by <see cref="OAuthAccount"/> or a token provider's constructor.</param>
+    /// <param name="target">The account file's path, or the account object.</param>
+    /// <returns>The error record, or null for an unexpected exception.</returns>
+    internal static ErrorRecord TryMapOAuthAccount(Exception error, object target)
+    {
+        switch (error)
+        {
+            case OAuthAccountPermissionException exposed:
+                return new ErrorRecord(error, "OAuthAccountNotPrivate", ErrorCategory.PermissionDenied, target ?? exposed.Path);
+            case FileNotFoundException missing when target is string path && !string.Equals(missing.FileName, path, StringComparison.Ordinal):
+                // The account exists; a file it names (its certificate) does not.
+                return new ErrorRecord(error, CertificateNotFoundId, ErrorCategory.ObjectNotFound, missing.FileName);
+            case FileNotFoundException:
+                return new ErrorRecord(error, OAuthAccountNotFoundId, ErrorCategory.ObjectNotFound, target);
+            case InvalidDataException:
+            case CryptographicException:
+                return new ErrorRecord(error, "OAuthAccountInvalid", ErrorCategory.InvalidData, target);
+            case ArgumentException:
+            case InvalidOperationException:
+                return new ErrorRecord(error, "OAuthAccountInvalid", ErrorCategory.InvalidArgument, target);
+            case PlatformNotSupportedException:
+                return new ErrorRecord(error, "OAuthAccountNotSupported", ErrorCategory.NotImplemented, target);
+            default:
+                return TryMap(error, target);
+        }
+    }
+
+    /// <summary>The record for an account file that exists when -Force was not given.</summary>
+    /// <param name="path">The file's full path.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord OAuthAccountExists(string path) =>
+        new ErrorRecord(
+            new IOException("The OAuth account file '" + path + "' already exists. Give -Force to replace it, or another -Path."),
+            "OAuthAccountExists",
+            ErrorCategory.ResourceExists,
+            path);
+
+    /// <summary>The record for an account folder that others can write to, so they could replace the account file.</summary>
+    /// <param name="directory">The folder's full path.</param>
+    /// <param name="mode">Its permissions, as ls -l shows them.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord OAuthAccountFolderNotPrivate(string directory, string mode) =>
+        new ErrorRecord(
+            new UnauthorizedAccessException("The folder '" + directory + "' (" + mode + ") can be written by others, who could replace the account file: "
+                + "keep accounts in a folder only you can write to (for example chmod 700), or one with the sticky bit set."),
+            "OAuthAccountFolderNotPrivate",
+            ErrorCategory.PermissionDenied,
+            directory);
+
+    /// <summary>The record for New-RelayOAuthAccount parameters that do not fit the provider.</summary>
+    /// <param name="message">What is wrong and how to put it right.</param>
+    /// <param name="parameterName">The parameter at fault.</param>
+    /// <returns>The error record.</returns>
+    internal static ErrorRecord InvalidOAuthAccountParameters(string message, string parameterName) =>
+        new ErrorRecord(new ArgumentException(message, parameterName), "InvalidOAuthAccountParameters", ErrorCategory.InvalidArgument, parameterName);
 
     /// <summary>The record for forwarding parameters that contradict each other or lack a companion.</summary>
     /// <param name="message">What is wrong and how to put it right.</param>

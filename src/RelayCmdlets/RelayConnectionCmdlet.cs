@@ -2,13 +2,17 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
 using RelayCore.Forwarding;
+using RelayCore.Hosting;
 using RelayCore.Net;
+using RelayCore.OAuth;
 
 namespace RelayCmdlets;
 
@@ -33,6 +37,9 @@ public abstract class RelayConnectionCmdlet : RelayCmdlet
         nameof(PopServer), nameof(PopCredential), nameof(PopDelay), nameof(PopTls), nameof(Apop),
     };
 
+    // The token providers of the OAuth parameters: disposed with the cmdlet unless a server took them over.
+    private OAuthProviders _oauthProviders;
+
     /// <summary>Carries engine callbacks (log lines, results) to the pipeline thread.</summary>
     private protected PipelineThreadQueue PipelineQueue { get; } = new PipelineThreadQueue();
 
@@ -52,6 +59,21 @@ public abstract class RelayConnectionCmdlet : RelayCmdlet
     [Parameter]
     [ValidateNotNull]
     public SecureString OAuthToken { get; set; }
+
+    /// <summary>A stored OAuth2 account file (New-RelayOAuthAccount -Path) for XOAUTH2: the account of messages without a ClientAccountSelector.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string OAuthAccountPath { get; set; }
+
+    /// <summary>An OAuth2 account object (New-RelayOAuthAccount, Get-RelayOAuthAccount) for XOAUTH2: the account of messages without a ClientAccountSelector.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public RelayOAuthAccount OAuthAccount { get; set; }
+
+    /// <summary>OAuth2 accounts by the envelope's ClientAccountSelector: each key a selector, each value an account file path or an account object.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public Hashtable OAuthAccountBySelector { get; set; }
 
     /// <summary>SASL mechanisms to use, in order of preference; the strongest offered first when omitted.</summary>
     [Parameter]
@@ -178,6 +200,7 @@ public abstract class RelayConnectionCmdlet : RelayCmdlet
             Log = (level, line) => PipelineQueue.Post(() => WriteLogLine(level, line, "RelayForwardingError", nextHop)),
             LogLevel = LeastLevelShown(),
         };
+        options.OAuthAccounts = BuildOAuthAccounts(options);
         foreach (string mechanism in AuthMechanism ?? Array.Empty<string>())
         {
             options.AuthMechanisms.Add(mechanism.ToUpperInvariant());
@@ -205,15 +228,89 @@ public abstract class RelayConnectionCmdlet : RelayCmdlet
         return options;
     }
 
-    /// <summary>Releases the queue of pending writes.</summary>
+    /// <summary>Hands the token providers of the OAuth parameters to an owner that outlives the cmdlet (a running server).</summary>
+    /// <returns>The providers to dispose when the owner is done with them; null when there are none.</returns>
+    private protected IDisposable DetachOAuthProviders()
+    {
+        OAuthProviders providers = _oauthProviders;
+        _oauthProviders = null;
+        return providers;
+    }
+
+    /// <summary>Releases the queue of pending writes and the token providers still owned.</summary>
     /// <param name="disposing">True when called from Dispose.</param>
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             PipelineQueue.Dispose();
+            _oauthProviders?.Dispose();
+            _oauthProviders = null;
         }
         base.Dispose(disposing);
+    }
+
+    private OAuthAccountSet BuildOAuthAccounts(ForwardingOptions options)
+    {
+        if (OAuthAccountPath == null && OAuthAccount == null && OAuthAccountBySelector == null)
+        {
+            return null;
+        }
+        if (OAuthAccountPath != null && OAuthAccount != null)
+        {
+            ThrowTerminatingError(ErrorMapping.InvalidForwardingParameters(
+                "-OAuthAccountPath and -OAuthAccount both name the account for messages without a selector: give one of them.", nameof(OAuthAccount)));
+        }
+        if (OAuthToken != null && (OAuthAccountPath != null || OAuthAccount != null))
+        {
+            ThrowTerminatingError(ErrorMapping.InvalidForwardingParameters(
+                "-OAuthToken is a static token for messages without a selector, and so is the account of -OAuthAccountPath or -OAuthAccount: give one of them.", nameof(OAuthToken)));
+        }
+        // Through the options, so that a server's log (set after this) gets what the providers report.
+        Action<RelayLogLevel, string> log = (level, line) => options.Log?.Invoke(level, line);
+        _oauthProviders = new OAuthProviders();
+        IAccessTokenProvider defaultProvider = null;
+        if (OAuthAccountPath != null || OAuthAccount != null)
+        {
+            defaultProvider = AddProvider((object)OAuthAccountPath ?? OAuthAccount, nameof(OAuthAccount), log);
+            WriteVerbose("OAuth2 account for messages without a ClientAccountSelector: " + defaultProvider.Description + ".");
+        }
+        var bySelector = new List<KeyValuePair<string, IAccessTokenProvider>>();
+        foreach (DictionaryEntry entry in OAuthAccountBySelector ?? new Hashtable())
+        {
+            string selector = LanguagePrimitives.ConvertTo<string>(entry.Key);
+            if (string.IsNullOrEmpty(selector) || bySelector.Any(pair => pair.Key == selector))
+            {
+                ThrowTerminatingError(ErrorMapping.InvalidForwardingParameters(
+                    "-OAuthAccountBySelector needs distinct, non-empty selectors: the account for messages without one is -OAuthAccountPath or -OAuthAccount.", nameof(OAuthAccountBySelector)));
+            }
+            IAccessTokenProvider provider = AddProvider(entry.Value, nameof(OAuthAccountBySelector), log);
+            WriteVerbose("OAuth2 account for ClientAccountSelector '" + selector + "': " + provider.Description + ".");
+            bySelector.Add(new KeyValuePair<string, IAccessTokenProvider>(selector, provider));
+        }
+        return _oauthProviders.Complete(defaultProvider, bySelector);
+    }
+
+    /// <summary>Reads an account (a file path, or an account object) and makes its provider; a terminating error when it cannot.</summary>
+    private IAccessTokenProvider AddProvider(object value, string parameterName, Action<RelayLogLevel, string> log)
+    {
+        object account = value is PSObject wrapped ? wrapped.BaseObject : value;
+        string path = account is string text ? ResolveExistingFile(text, ErrorMapping.OAuthAccountNotFound) : (account as RelayOAuthAccount)?.Path;
+        if (path == null && !(account is RelayOAuthAccount))
+        {
+            ThrowTerminatingError(ErrorMapping.InvalidForwardingParameters(
+                "-" + parameterName + " takes account file paths or accounts from New-RelayOAuthAccount or Get-RelayOAuthAccount, not " + (account?.GetType().Name ?? "null") + ".", parameterName));
+        }
+        try
+        {
+            // A stored account is read again: a rotated refresh token or a replaced secret applies at once.
+            return _oauthProviders.Add(path != null ? RelayCore.OAuth.OAuthAccount.Load(path) : ((RelayOAuthAccount)account).Account, log);
+        }
+        catch (Exception error) when (ErrorMapping.TryMapOAuthAccount(error, (object)path ?? account) is ErrorRecord record)
+        {
+            ThrowTerminatingError(record);
+            throw;
+        }
     }
 
     private PopBeforeSmtpOptions BuildPopBeforeSmtp(NextHopAddress nextHop)

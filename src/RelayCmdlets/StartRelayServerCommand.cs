@@ -278,6 +278,12 @@ public sealed class StartRelayServerCommand : RelayForwardingCmdlet
         {
             RelayServer server = Wait(token => RelayServer.StartAsync(options, token));
             started = true;
+            // The server outlives this cmdlet: its token providers go when it stops.
+            IDisposable oauthProviders = DetachOAuthProviders();
+            if (oauthProviders != null)
+            {
+                server.Completion.ContinueWith(_ => oauthProviders.Dispose(), TaskScheduler.Default);
+            }
             return RelayServerRegistry.Register(server);
         }
         catch (OperationCanceledException) when (StopToken.IsCancellationRequested)

@@ -109,8 +109,19 @@ public sealed class OAuthAccount
                 return new Microsoft365TokenProvider(Microsoft365 ?? throw Missing());
             case OAuthProviderKind.RefreshToken:
                 RefreshTokenOptions options = RefreshToken ?? throw Missing();
-                options.Log ??= log;
-                return new RefreshTokenProvider(options);
+                // A copy, so that an account used by several runs logs to each run's own log, not the first one's.
+                return new RefreshTokenProvider(new RefreshTokenOptions
+                {
+                    TokenEndpoint = options.TokenEndpoint,
+                    ClientId = options.ClientId,
+                    ClientSecret = options.ClientSecret,
+                    RefreshToken = options.RefreshToken,
+                    UserName = options.UserName,
+                    Scope = options.Scope,
+                    Store = options.Store,
+                    HttpClient = options.HttpClient,
+                    Log = options.Log ?? log,
+                });
             default:
                 return new StaticTokenProvider(StaticUserName, StaticToken ?? throw Missing());
         }

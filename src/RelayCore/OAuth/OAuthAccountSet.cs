@@ -50,11 +50,16 @@ public sealed class OAuthAccountSet : IDisposable
     /// <summary>Makes a set of providers made elsewhere (tests, hosts that build providers themselves); the set disposes none of them.</summary>
     /// <param name="defaultProvider">The provider for messages without a selector; null to send those without XOAUTH2.</param>
     /// <param name="providersBySelector">Selector to provider.</param>
-    internal OAuthAccountSet(IAccessTokenProvider defaultProvider, IEnumerable<KeyValuePair<string, IAccessTokenProvider>> providersBySelector)
+    /// <exception cref="ArgumentException">A selector is empty or given twice.</exception>
+    public OAuthAccountSet(IAccessTokenProvider defaultProvider, IEnumerable<KeyValuePair<string, IAccessTokenProvider>> providersBySelector)
     {
         Default = defaultProvider;
-        foreach (KeyValuePair<string, IAccessTokenProvider> pair in providersBySelector)
+        foreach (KeyValuePair<string, IAccessTokenProvider> pair in providersBySelector ?? throw new ArgumentNullException(nameof(providersBySelector)))
         {
+            if (string.IsNullOrEmpty(pair.Key))
+            {
+                throw new ArgumentException("An account selector must not be empty: the account for messages without one is the default provider.", nameof(providersBySelector));
+            }
             _bySelector.Add(pair.Key, pair.Value);
         }
     }
