@@ -157,6 +157,43 @@ public sealed class ScheduledOAuthForwardTests : IClassFixture<ModuleRunspace>, 
         Assert.Single(Directory.GetFiles(_spool, "*.envelope"));
     }
 
+    [Fact]
+    public async Task ScheduledServer_StoredRefreshTokenAccount_ForwardsAfterStartReturnedAndPersistsTheRotatedToken()
+    {
+        await using AuthNextHop hop = await StartHopAsync();
+        if (hop == null)
+        {
+            return;
+        }
+        _endpoint.RotateRefreshTokens = true;
+        PipelineResult created = _shell.Invoke(
+            "New-RelayOAuthAccount RefreshToken -Path $path -TokenEndpoint $endpoint -ClientId $client -ClientSecret $secret -RefreshToken $refresh -UserName scanner@gmail.test",
+            ("path", _account),
+            ("endpoint", _endpoint.TokenUrl),
+            ("client", TokenEndpoint.ClientId),
+            ("secret", new NetworkCredential(string.Empty, TokenEndpoint.ClientSecret).SecurePassword),
+            ("refresh", new NetworkCredential(string.Empty, _endpoint.CurrentRefreshToken).SecurePassword));
+        Assert.True(created.Errors.Count == 0, string.Join("\n", created.Errors));
+        SubmitMessages(2);
+        // The server keeps forwarding after Start-RelayServer has returned and its cmdlet is gone.
+        string script = _folder.Write("serve.ps1",
+            "$null = Start-RelayServer -Name scheduled -SpoolPath '" + _spool + "' -Port 0 -ForwardTo 127.0.0.1:" + hop.Port.ToString(CultureInfo.InvariantCulture) +
+            " -ClientTls None -OAuthAccountPath '" + _account + "' -ForwardOnStart\n" +
+            "$deadline = [DateTime]::UtcNow.AddSeconds(30)\n" +
+            "while (@(Get-RelaySpool -SpoolPath '" + _spool + "').Count -gt 0 -and [DateTime]::UtcNow -lt $deadline) { $null = [System.Threading.Thread]::CurrentThread.Join(50) }\n" +
+            "Stop-RelayServer -Name scheduled\n");
+
+        RelayResult result = RelayProcess.Run(["-NoProfile", "-File", script], standardInput: "", _environment);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(2, hop.Events("message").Count);
+        Assert.All(hop.Events("auth"), login => Assert.Equal(("XOAUTH2", "scanner@gmail.test"), (login.GetProperty("mechanism").GetString(), login.GetProperty("user").GetString())));
+        Assert.Equal(1, _endpoint.TokenRequests);
+        Assert.Contains("\"refreshToken\": \"" + _endpoint.CurrentRefreshToken + "\"", File.ReadAllText(_account), StringComparison.Ordinal);
+        AssertNoSecret(result.Output + result.Error);
+        Assert.DoesNotContain("refresh-", result.Output + result.Error, StringComparison.Ordinal);
+    }
+
     private async Task<AuthNextHop> StartHopAsync()
     {
         if (!AuthNextHop.IsAvailable(_output))
