@@ -19,6 +19,8 @@ public sealed class SpoolCmdletHelpTests : IClassFixture<ModuleRunspace>
     [InlineData("Reset-RelayBadMessage")]
     [InlineData("Invoke-RelayForward")]
     [InlineData("Test-RelayConnection")]
+    [InlineData("New-RelayOAuthAccount")]
+    [InlineData("Get-RelayOAuthAccount")]
     public void GetHelpExamples_InTheEmbeddedEngine_ReturnsTheMamlExamples(string command)
     {
         PipelineResult result = _shell.Invoke(
