@@ -104,6 +104,26 @@ public sealed class OAuthForwardingParameterTests : IClassFixture<ModuleRunspace
     }
 
     [Fact]
+    public async Task TestRelayConnection_AccountSelectorWithOAuthAccountBySelector_LogsInAsThatSelectorsMailbox()
+    {
+        await using AuthNextHop hop = await StartHopAsync("--oauth", "printer@contoso.test:token-printer", "--oauth", "scanner@contoso.test:token-scanner");
+        if (hop == null)
+        {
+            return;
+        }
+
+        PipelineResult result = _shell.Invoke(
+            "Test-RelayConnection -To $hop -ClientTls None -AccountSelector scanner -OAuthAccountBySelector @{ printer = $printer; scanner = $scanner } -Quiet",
+            ("hop", "127.0.0.1:" + hop.Port),
+            ("printer", SaveStaticAccount("printer.json", "printer@contoso.test", "token-printer")),
+            ("scanner", SaveStaticAccount("scanner.json", "scanner@contoso.test", "token-scanner")));
+
+        Assert.Empty(result.Errors);
+        Assert.Equal(new[] { true }, result.OutputOf<bool>());
+        Assert.Equal(new[] { "scanner@contoso.test" }, hop.Events("auth").Select(login => login.GetProperty("user").GetString()));
+    }
+
+    [Fact]
     public void OAuthAccountPathAndOAuthAccount_IsInvalidForwardingParameters()
     {
         string account = SaveStaticAccount("relay.json", "relay@contoso.test", "token");
