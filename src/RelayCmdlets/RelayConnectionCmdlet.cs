@@ -268,11 +268,13 @@ public abstract class RelayConnectionCmdlet : RelayCmdlet
         }
         // Through the options, so that a server's log (set after this) gets what the providers report.
         Action<RelayLogLevel, string> log = (level, line) => options.Log?.Invoke(level, line);
+        // Test-RelayConnection builds options once per piped next hop; the previous probe is over.
+        _oauthProviders?.Dispose();
         _oauthProviders = new OAuthProviders();
         IAccessTokenProvider defaultProvider = null;
         if (OAuthAccountPath != null || OAuthAccount != null)
         {
-            defaultProvider = AddProvider((object)OAuthAccountPath ?? OAuthAccount, nameof(OAuthAccount), log);
+            defaultProvider = AddProvider((object)OAuthAccountPath ?? OAuthAccount, OAuthAccountPath != null ? nameof(OAuthAccountPath) : nameof(OAuthAccount), log);
             WriteVerbose("OAuth2 account for messages without a ClientAccountSelector: " + defaultProvider.Description + ".");
         }
         var bySelector = new List<KeyValuePair<string, IAccessTokenProvider>>();
