@@ -164,6 +164,24 @@ public sealed class OAuthForwardingParameterTests : IClassFixture<ModuleRunspace
     }
 
     [Fact]
+    public void OAuthAccountPath_FileReadableByOthers_IsOAuthAccountNotPrivateAndNothingForwarded()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        string account = SaveStaticAccount("relay.json", "relay@contoso.test", "token");
+        File.SetUnixFileMode(account, File.GetUnixFileMode(account) | UnixFileMode.OtherRead);
+        Submit(null, "someone@example.com");
+
+        PipelineResult result = _shell.Invoke("Invoke-RelayForward -SpoolPath $spool -To 127.0.0.1:25 -OAuthAccountPath $account", ("spool", _spool), ("account", account));
+
+        Assert.Equal(new[] { "OAuthAccountNotPrivate," + ForwardCommand }, result.ErrorIds);
+        Assert.Equal((ErrorCategory.PermissionDenied, (object)account), (result.Errors[0].CategoryInfo.Category, result.Errors[0].TargetObject));
+        Assert.Single(Directory.GetFiles(_spool, "*.envelope"));
+    }
+
+    [Fact]
     public void OAuthAccountPath_NotAnAccountFile_IsOAuthAccountInvalid()
     {
         string notAccount = _folder.Write("client.auth", "client plain alice secret\n");
