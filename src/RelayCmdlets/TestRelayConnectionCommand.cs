@@ -24,7 +24,7 @@ public sealed class TestRelayConnectionCommand : RelayConnectionCmdlet
     [ValidateNotNull]
     public NextHopAddress To { get; set; }
 
-    /// <summary>Picks the client secrets file line with this selector (its fifth field), as an envelope's ClientAccountSelector does.</summary>
+    /// <summary>Picks the account for this selector (an -OAuthAccountBySelector key, or a client secrets file line's fifth field), as an envelope's ClientAccountSelector does.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string AccountSelector { get; set; }
