@@ -87,6 +87,11 @@ public sealed class ScheduledOAuthForwardTests : IClassFixture<ModuleRunspace>, 
         Assert.Equal(("XOAUTH2", Mailbox, true), (login.GetProperty("mechanism").GetString(), login.GetProperty("user").GetString(), login.GetProperty("ok").GetBoolean()));
         Assert.Equal(3, hop.Events("message").Count);
         Assert.Empty(Directory.GetFiles(_spool));
+        if (OperatingSystem.IsLinux())
+        {
+            // The command line other users see was really read, not skipped.
+            Assert.Contains("forward.ps1", commandLine, StringComparison.Ordinal);
+        }
         AssertNoSecret(commandLine + string.Join(" ", arguments) + all);
     }
 
