@@ -179,6 +179,8 @@ internal static class ErrorMapping
                 return new ErrorRecord(error, CertificateNotFoundId, ErrorCategory.ObjectNotFound, missing.FileName);
             case FileNotFoundException:
                 return new ErrorRecord(error, OAuthAccountNotFoundId, ErrorCategory.ObjectNotFound, target);
+            case DirectoryNotFoundException:
+                return new ErrorRecord(error, "OAuthAccountFolderNotFound", ErrorCategory.ObjectNotFound, target);
             case InvalidDataException:
             case CryptographicException:
                 return new ErrorRecord(error, "OAuthAccountInvalid", ErrorCategory.InvalidData, target);

@@ -137,7 +137,7 @@ public sealed class NewRelayOAuthAccountCommand : RelayCmdlet
         string directory = System.IO.Path.GetDirectoryName(path);
         if (!Directory.Exists(directory))
         {
-            ThrowTerminating(new DirectoryNotFoundException("The folder '" + directory + "' of the account file does not exist."), directory);
+            ThrowTerminatingError(ErrorMapping.TryMapOAuthAccount(new DirectoryNotFoundException("The folder '" + directory + "' of the account file does not exist: create it, writable by you only."), directory));
         }
         if (AccountFileMode.IsReplaceableByOthers(directory))
         {

@@ -112,6 +112,18 @@ public sealed class NewRelayOAuthAccountTests : IClassFixture<ModuleRunspace>, I
     }
 
     [Fact]
+    public void FolderMissing_IsOAuthAccountFolderNotFound()
+    {
+        string missing = Path.Combine(_folder.Path, "missing");
+
+        PipelineResult result = Invoke(Microsoft365 + " -Path $path", ("path", Path.Combine(missing, "printer.json")));
+
+        Assert.Equal(new[] { "OAuthAccountFolderNotFound," + NewCommand }, result.ErrorIds);
+        Assert.Equal(missing, result.Errors[0].TargetObject);
+        Assert.False(Directory.Exists(missing));
+    }
+
+    [Fact]
     public void FolderWritableByOthers_IsRefusedAndNothingWritten()
     {
         if (OperatingSystem.IsWindows())
