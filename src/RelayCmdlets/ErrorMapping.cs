@@ -174,7 +174,7 @@ internal static class ErrorMapping
         {
             case OAuthAccountPermissionException exposed:
                 return new ErrorRecord(error, "OAuthAccountNotPrivate", ErrorCategory.PermissionDenied, target ?? exposed.Path);
-            case FileNotFoundException missing when target is string path && !string.Equals(missing.FileName, path, StringComparison.Ordinal):
+            case FileNotFoundException missing when !(target is string path && string.Equals(missing.FileName, path, StringComparison.Ordinal)):
                 // The account exists; a file it names (its certificate) does not.
                 return new ErrorRecord(error, CertificateNotFoundId, ErrorCategory.ObjectNotFound, missing.FileName);
             case FileNotFoundException:

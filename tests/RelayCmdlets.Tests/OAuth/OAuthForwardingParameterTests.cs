@@ -7,6 +7,8 @@ using System.Linq;
 using System.Management.Automation;
 using System.Net;
 using System.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Threading.Tasks;
 using RelayCmdlets.Tests.Host;
@@ -179,6 +181,25 @@ public sealed class OAuthForwardingParameterTests : IClassFixture<ModuleRunspace
         Assert.Equal(new[] { "OAuthAccountNotPrivate," + ForwardCommand }, result.ErrorIds);
         Assert.Equal((ErrorCategory.PermissionDenied, (object)account), (result.Errors[0].CategoryInfo.Category, result.Errors[0].TargetObject));
         Assert.Single(Directory.GetFiles(_spool, "*.envelope"));
+    }
+
+    [Fact]
+    public void OAuthAccount_CertificateFileGoneSinceCreated_IsCertificateNotFoundNamingTheCertificate()
+    {
+        string pfx = Path.Combine(_folder.Path, "app.pfx");
+        using (RSA key = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=Relay app", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            using X509Certificate2 certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pkcs12));
+        }
+        Assert.Empty(_shell.Invoke("$global:app = New-RelayOAuthAccount Microsoft365 -TenantId t -ClientId c -CertificatePath $pfx -Mailbox m@contoso.test", ("pfx", pfx)).Errors);
+        File.Delete(pfx);
+
+        PipelineResult result = _shell.Invoke("Invoke-RelayForward -SpoolPath $spool -To 127.0.0.1:25 -OAuthAccount $global:app", ("spool", _spool));
+
+        Assert.Equal(new[] { "CertificateNotFound," + ForwardCommand }, result.ErrorIds);
+        Assert.Equal(pfx, result.Errors[0].TargetObject);
     }
 
     [Fact]
