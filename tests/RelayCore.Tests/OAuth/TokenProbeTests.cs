@@ -2,12 +2,8 @@
 // Licensed under the MIT licence.
 
 using System;
-using System.Collections.Concurrent;
-using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Net;
-using System.Net.Http;
 using System.Threading.Tasks;
 using RelayCore.Forwarding;
 using RelayCore.OAuth;
@@ -25,36 +21,22 @@ namespace RelayCore.Tests.OAuth;
 /// </summary>
 public sealed class TokenProbeTests : IDisposable
 {
-    private const string Mailbox = "printer@contoso.test";
+    private const string Mailbox = OAuthRig.Mailbox;
 
     private readonly ITestOutputHelper _output;
-    private readonly TokenEndpoint _endpoint = new TokenEndpoint();
-    private readonly HttpClient _client;
     private readonly ForwardingTestContext _context = new ForwardingTestContext();
-    private readonly string _tokenFile;
-    private readonly ConcurrentQueue<string> _issued = new ConcurrentQueue<string>();
+    private readonly OAuthRig _rig;
 
     public TokenProbeTests(ITestOutputHelper output)
     {
         _output = output;
-        _client = _endpoint.CreateClient();
-        _tokenFile = Path.Combine(_context.Directory, "accepted-tokens");
-        // The next hop accepts what the endpoint issues, as Exchange Online trusts Entra ID.
-        _endpoint.Issued = token =>
-        {
-            _issued.Enqueue(token);
-            lock (_issued)
-            {
-                File.AppendAllText(_tokenFile, token + "\n");
-            }
-        };
+        _rig = new OAuthRig(_context.Directory);
     }
 
     public void Dispose()
     {
         _output.WriteLine(_context.Log);
-        _client.Dispose();
-        _endpoint.Dispose();
+        _rig.Dispose();
         _context.Dispose();
     }
 
@@ -66,7 +48,7 @@ public sealed class TokenProbeTests : IDisposable
         {
             return;
         }
-        var provider = Microsoft365(TokenEndpoint.ClientSecret);
+        var provider = _rig.Microsoft365(TokenEndpoint.ClientSecret);
         DateTimeOffset before = DateTimeOffset.UtcNow;
 
         ConnectionProbeResult result = await ProbeAsync(hop, provider);
@@ -90,7 +72,7 @@ public sealed class TokenProbeTests : IDisposable
         Assert.Contains("token for " + Mailbox + ", expires ", token.Detail);
         Assert.Contains("roles SMTP.SendAsApp (SMTP.SendAsApp present)", token.Detail);
         Assert.Equal(("XOAUTH2", Mailbox), (result.AuthMechanism, result.AuthenticatedAs));
-        Assert.Equal(1, _endpoint.TokenRequests);
+        Assert.Equal(1, _rig.Endpoint.TokenRequests);
         AssertNoTokenShown(result);
     }
 
@@ -102,7 +84,7 @@ public sealed class TokenProbeTests : IDisposable
         {
             return;
         }
-        var provider = Microsoft365("not-the-secret");
+        var provider = _rig.Microsoft365("not-the-secret");
 
         ConnectionProbeResult result = await ProbeAsync(hop, provider);
 
@@ -132,8 +114,8 @@ public sealed class TokenProbeTests : IDisposable
         {
             return;
         }
-        _endpoint.Issued = token => _issued.Enqueue(token);
-        var provider = Microsoft365(TokenEndpoint.ClientSecret);
+        _rig.HopAcceptsIssuedTokens = false;
+        var provider = _rig.Microsoft365(TokenEndpoint.ClientSecret);
 
         ConnectionProbeResult result = await ProbeAsync(hop, provider);
 
@@ -149,7 +131,7 @@ public sealed class TokenProbeTests : IDisposable
         Assert.Contains("the next hop's error: {\"status\": \"401\"", refusedAuth.Detail);
         Assert.Contains("refused by the next hop: 535", result.Steps.First(s => s.Step == ConnectionStep.Token).Detail);
         Assert.Contains("XOAUTH2 535", oauth.ToString());
-        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(2, _rig.Endpoint.TokenRequests);
         AssertNoTokenShown(result);
     }
 
@@ -161,9 +143,9 @@ public sealed class TokenProbeTests : IDisposable
         {
             return;
         }
-        var provider = Microsoft365(TokenEndpoint.ClientSecret);
+        var provider = _rig.Microsoft365(TokenEndpoint.ClientSecret);
         await provider.GetTokenAsync(_context.Token);
-        File.WriteAllText(_tokenFile, string.Empty);
+        _rig.Accept(Array.Empty<string>());
 
         ConnectionProbeResult result = await ProbeAsync(hop, provider);
 
@@ -180,7 +162,7 @@ public sealed class TokenProbeTests : IDisposable
     [Fact]
     public async Task Probe_ExchangeTokenWithoutSendAsApp_WarnsWhatToGrant()
     {
-        string token = _endpoint.IssueJwt("https://outlook.office365.com", null, null);
+        string token = _rig.Endpoint.IssueJwt("https://outlook.office365.com", null, null);
         await using AuthNextHop hop = await StartHopAsync("--oauth", Mailbox + ":" + token);
         if (hop == null)
         {
@@ -188,7 +170,7 @@ public sealed class TokenProbeTests : IDisposable
         }
         _context.Options.Credential = new NetworkCredential(Mailbox, string.Empty);
         _context.Options.OAuthToken = OAuthAccount.Secure(token);
-        _issued.Enqueue(token);
+        _rig.AddIssued(token);
 
         ConnectionProbeResult result = await ProbeAsync(hop, null);
 
@@ -212,15 +194,7 @@ public sealed class TokenProbeTests : IDisposable
         {
             return;
         }
-        using var provider = new RefreshTokenProvider(new RefreshTokenOptions
-        {
-            TokenEndpoint = _endpoint.TokenUrl,
-            ClientId = TokenEndpoint.ClientId,
-            ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret),
-            RefreshToken = OAuthAccount.Secure(_endpoint.CurrentRefreshToken),
-            UserName = "scanner@gmail.test",
-            HttpClient = _client,
-        });
+        using RefreshTokenProvider provider = _rig.RefreshToken("scanner@gmail.test");
 
         ConnectionProbeResult result = await ProbeAsync(hop, provider);
 
@@ -233,14 +207,7 @@ public sealed class TokenProbeTests : IDisposable
         AssertNoTokenShown(result);
     }
 
-    private async Task<AuthNextHop> StartHopAsync(params string[] extraArguments)
-    {
-        if (!AuthNextHop.IsAvailable(_output))
-        {
-            return null;
-        }
-        return await AuthNextHop.StartAsync(_context.Directory, new[] { "--mechanisms", "XOAUTH2", "--oauth-file", _tokenFile }.Concat(extraArguments).ToArray());
-    }
+    private Task<AuthNextHop> StartHopAsync(params string[] extraArguments) => _rig.StartHopAsync(_output, extraArguments);
 
     /// <summary>Probes the hop (plain TCP on loopback, TLS explicitly off) with the provider as the default OAuth2 account.</summary>
     private async Task<ConnectionProbeResult> ProbeAsync(AuthNextHop hop, IAccessTokenProvider provider)
@@ -249,7 +216,7 @@ public sealed class TokenProbeTests : IDisposable
         _context.Options.Tls = ClientTlsMode.None;
         if (provider != null)
         {
-            _context.Options.OAuthAccounts = new OAuthAccountSet(provider, Array.Empty<KeyValuePair<string, IAccessTokenProvider>>());
+            _context.Options.OAuthAccounts = OAuthRig.Accounts(provider);
         }
         ConnectionProbeResult result = await ConnectionProbe.RunAsync(_context.Options, null, _context.Token);
         foreach (ConnectionProbeStep step in result.Steps)
@@ -264,32 +231,15 @@ public sealed class TokenProbeTests : IDisposable
         return result;
     }
 
-    private Microsoft365TokenProvider Microsoft365(string secret) => new Microsoft365TokenProvider(new Microsoft365Options
-    {
-        TenantId = TokenEndpoint.Tenant,
-        ClientId = TokenEndpoint.ClientId,
-        ClientSecret = OAuthAccount.Secure(secret),
-        Mailbox = Mailbox,
-        Authority = _endpoint.AuthorityUrl,
-        HttpClient = _client,
-    });
-
     /// <summary>The token travels only inside AUTH, which the transcript masks: it is in no part of the result and no log line.</summary>
     private void AssertNoTokenShown(ConnectionProbeResult result)
     {
-        string[] issued = _issued.ToArray();
-        Assert.NotEmpty(issued);
         Assert.Contains("C: AUTH XOAUTH2 ********", result.Transcript);
-        string shown = string.Join("\n", new[] { result.ToString(), result.Error, result.OAuth.ToString(), result.OAuth.Error, _context.Log }
-            .Concat(result.Steps.Select(s => s.ToString()))
-            .Concat(result.Transcript)
-            .Concat(typeof(ConnectionProbeToken).GetProperties().Select(p => Convert.ToString(p.GetValue(result.OAuth), System.Globalization.CultureInfo.InvariantCulture))));
-        foreach (string token in issued)
-        {
-            Assert.DoesNotContain(token, shown, StringComparison.Ordinal);
-            // Nor the XOAUTH2 initial response that carries it in base64.
-            string initialResponse = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("user=" + result.OAuth.UserName + "\x01auth=Bearer " + token + "\x01\x01"));
-            Assert.DoesNotContain(initialResponse, shown, StringComparison.Ordinal);
-        }
+        _rig.AssertNoTokenIn(
+            new[] { result.ToString(), result.Error, result.OAuth.ToString(), _context.Log }
+                .Concat(result.Steps.Select(s => s.ToString()))
+                .Concat(result.Transcript)
+                .Concat(typeof(ConnectionProbeToken).GetProperties().Select(p => Convert.ToString(p.GetValue(result.OAuth), System.Globalization.CultureInfo.InvariantCulture))),
+            result.OAuth.UserName);
     }
 }
