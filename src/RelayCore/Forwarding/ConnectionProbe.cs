@@ -74,9 +74,11 @@ public static class ConnectionProbe
         if (trace.TokenProvider != null)
         {
             result.OAuth = new ConnectionProbeToken { Provider = trace.TokenProvider.Description };
-            if (failure != null && trace.TokenAttempts.Count > 0 && trace.TokenAttempts[trace.TokenAttempts.Count - 1].Error != null)
+            if (failure != null && trace.TokenAttempts.Count > 0 && trace.TokenAttempts[trace.TokenAttempts.Count - 1].Error != null &&
+                trace.TokenAttempts.All(a => a.Refusal == null))
             {
-                // No token: the endpoint's answer is the failure, and AUTH was never tried with it.
+                // No token: the endpoint's answer is the failure, and AUTH was never tried. (After the next hop refused
+                // a token, its 535 stays the failure; the renewal that could not be had is the last step.)
                 result.FailedStep = ConnectionStep.Token;
             }
         }

@@ -160,6 +160,57 @@ public sealed class TokenProbeTests : IDisposable
     }
 
     [Fact]
+    public async Task Probe_HopClosesAfterRefusingTheToken_ShowsBothTokensAndTheLoginOnTheNewConnection()
+    {
+        await using AuthNextHop hop = await StartHopAsync("--oauth-close");
+        if (hop == null)
+        {
+            return;
+        }
+        var provider = _rig.Microsoft365(TokenEndpoint.ClientSecret);
+        await provider.GetTokenAsync(_context.Token);
+        _rig.Accept(Array.Empty<string>());
+
+        ConnectionProbeResult result = await ProbeAsync(hop, provider);
+
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Equal(
+            new[] { "Token Succeeded", "Token Succeeded", "Auth Succeeded" },
+            result.Steps.Where(s => s.Step == ConnectionStep.Token || s.Step == ConnectionStep.Auth).Select(s => s.Step + " " + s.Outcome));
+        Assert.Contains("refused by the next hop: 535", result.Steps.First(s => s.Step == ConnectionStep.Token).Detail);
+        Assert.Equal((235, 1), (result.OAuth.AuthReplyCode, result.OAuth.Refused));
+        Assert.Equal(2, hop.Events("connect").Count);
+        AssertNoTokenShown(result);
+    }
+
+    [Fact]
+    public async Task Probe_StaticTokenRefused_FailsAtAuthWithTheDecodedErrorAndSaysItCannotBeRenewed()
+    {
+        await using AuthNextHop hop = await StartHopAsync();
+        if (hop == null)
+        {
+            return;
+        }
+        string token = _rig.Endpoint.IssueJwt("https://outlook.office365.com", new[] { "SMTP.SendAsApp" }, null);
+        _rig.AddIssued(token);
+        _context.Options.Credential = new NetworkCredential(Mailbox, string.Empty);
+        _context.Options.OAuthToken = OAuthAccount.Secure(token);
+
+        ConnectionProbeResult result = await ProbeAsync(hop, null);
+
+        Assert.Equal(ConnectionStep.Auth, result.FailedStep);
+        Assert.Equal(
+            new[] { "Token Succeeded", "Auth Failed", "Token Failed" },
+            result.Steps.Where(s => s.Step == ConnectionStep.Token || s.Step == ConnectionStep.Auth).Select(s => s.Step + " " + s.Outcome));
+        ConnectionProbeToken oauth = result.OAuth;
+        Assert.Equal((false, "token_rejected", 535, 1), (oauth.Acquired, oauth.ErrorCode, oauth.AuthReplyCode, oauth.Refused));
+        Assert.StartsWith("A static token cannot be renewed", oauth.Remedy);
+        Assert.StartsWith("{\"status\": \"401\"", oauth.NextHopError);
+        Assert.Contains("A static token cannot be renewed", result.Error);
+        AssertNoTokenShown(result);
+    }
+
+    [Fact]
     public async Task Probe_ExchangeTokenWithoutSendAsApp_WarnsWhatToGrant()
     {
         string token = _rig.Endpoint.IssueJwt("https://outlook.office365.com", null, null);
