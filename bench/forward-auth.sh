@@ -86,6 +86,9 @@ xoauth2=$(sed -n 's/.* xoauth2=\([^ ]*\).*/\1/p' <<< "$ready")
 note "auth-sink on 127.0.0.1:$sink_port, token endpoint ${xoauth2%%,*}"
 
 # ---- A B A B ... -------------------------------------------------------------------
+# field NAME -> the value of NAME=... in the last run's RESULT line
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$result"; }
+result=
 declare -A rate_sum=([plain]=0 [xoauth2]=0) cpu_sum=([plain]=0 [xoauth2]=0)
 failed=0
 run=0
@@ -100,7 +103,6 @@ for ((round = 1; round <= ROUNDS; round++)); do
             > "$work/run-$run.out" 2> "$work/run-$run.err" < /dev/null
         rc=$?
         result=$(grep '^RESULT forward-engine' "$work/run-$run.out")
-        field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$result"; }
         sent=$(field sent); msgs_per_s=$(field msgs_per_s); cpu_s=$(field cpu_s)
         left=$(( $(count_files "$spool" 'emailrelay.*.envelope*') + $(count_files "$spool" 'emailrelay.*.content') ))
         cpu_us=$(awk -v c="${cpu_s:-0}" -v n="$MESSAGES" 'BEGIN { printf "%.1f", c * 1e6 / n }')
