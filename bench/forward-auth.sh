@@ -20,9 +20,10 @@
 #   SERVER_CMD [the engine server]  the store-only server that fills the spool (smtp-source into it)
 #   TIMEOUT [300]  upper bound in seconds for each forwarding run
 #   WORKDIR, KEEP  as in store.sh
-# Prints a "ROUND" line per run and one line beginning "RESULT forward-auth" with both mean rates, their
-# ratio (XOAUTH2 / PLAIN), and the forwarder's CPU time per message for each; exits 1 if a run failed, a
-# message was lost, a login was refused or the XOAUTH2 runs asked the endpoint more than once each.
+# Prints a "ROUND" line per run and one line beginning "RESULT forward-auth" with the median rate of each
+# kind over its rounds, their ratio (XOAUTH2 / PLAIN), and the median forwarder CPU time per message of
+# each; exits 1 if a run failed, a message was lost, a login was refused or the XOAUTH2 runs asked the
+# endpoint more than once each.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
@@ -89,7 +90,7 @@ note "auth-sink on 127.0.0.1:$sink_port, token endpoint ${xoauth2%%,*}"
 # field NAME -> the value of NAME=... in the last run's RESULT line
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< "$result"; }
 result=
-declare -A rate_sum=([plain]=0 [xoauth2]=0) cpu_sum=([plain]=0 [xoauth2]=0)
+declare -A rates=([plain]='' [xoauth2]='') cpus=([plain]='' [xoauth2]='')
 failed=0
 run=0
 for ((round = 1; round <= ROUNDS; round++)); do
@@ -111,8 +112,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
             echo "FAIL: $kind round $round: $(tail -c 300 "$work/run-$run.err" | tr '\n' ' ')" >&2
             failed=1
         fi
-        rate_sum[$kind]=$(awk -v a="${rate_sum[$kind]}" -v b="${msgs_per_s:-0}" 'BEGIN { print a + b }')
-        cpu_sum[$kind]=$(awk -v a="${cpu_sum[$kind]}" -v b="$cpu_us" 'BEGIN { print a + b }')
+        rates[$kind]+=" ${msgs_per_s:-0}"; cpus[$kind]+=" $cpu_us"
         rm -rf "$spool" "$warm"
     done
 done
@@ -121,9 +121,10 @@ stop_pid "$AUTH_SINK_PID"; AUTH_SINK_PID=
 stats=$(grep '^STATISTICS ' "$work/sink.out")
 stat() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<< "$stats"; }
 expected=$(( 2 * ROUNDS * (MESSAGES + WARMUP) ))
-mean() { awk -v s="$1" -v n="$ROUNDS" 'BEGIN { printf "%.1f", s / n }'; }
-plain_rate=$(mean "${rate_sum[plain]}"); xoauth2_rate=$(mean "${rate_sum[xoauth2]}")
-plain_cpu=$(mean "${cpu_sum[plain]}"); xoauth2_cpu=$(mean "${cpu_sum[xoauth2]}")
+# median VALUES -> the median of the space-separated values (robust to one round a busy machine spoiled)
+median() { tr ' ' '\n' <<< "$1" | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.1f", v[(NR + 1) / 2]; else printf "%.1f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+plain_rate=$(median "${rates[plain]}"); xoauth2_rate=$(median "${rates[xoauth2]}")
+plain_cpu=$(median "${cpus[plain]}"); xoauth2_cpu=$(median "${cpus[xoauth2]}")
 ratio=$(awk -v x="$xoauth2_rate" -v p="$plain_rate" 'BEGIN { if (p > 0) printf "%.3f", x / p; else print "nan" }')
 cpu_ratio=$(awk -v x="$xoauth2_cpu" -v p="$plain_cpu" 'BEGIN { if (p > 0) printf "%.3f", x / p; else print "nan" }')
 
