@@ -107,6 +107,33 @@ public sealed class TokenProbeTests : IDisposable
     }
 
     [Fact]
+    public async Task Probe_TokenEndpointUnreachable_TokenStepFailsAsTransientAndSaysWhatToCheck()
+    {
+        await using AuthNextHop hop = await StartHopAsync();
+        if (hop == null)
+        {
+            return;
+        }
+        using var provider = new RefreshTokenProvider(new RefreshTokenOptions
+        {
+            TokenEndpoint = new Uri("https://127.0.0.1:" + LoopbackPort.Next() + "/token"),
+            ClientId = TokenEndpoint.ClientId,
+            ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret),
+            RefreshToken = OAuthAccount.Secure("refresh-0"),
+            UserName = "scanner@gmail.test",
+            HttpClient = _rig.Client,
+        });
+
+        ConnectionProbeResult result = await ProbeAsync(hop, provider);
+
+        Assert.Equal((ConnectionStep.Token, (bool?)true), (result.FailedStep, result.IsTransient));
+        Assert.Equal("unreachable", result.OAuth.ErrorCode);
+        Assert.StartsWith("The token endpoint could not be reached: check its address, DNS, the firewall and any proxy", result.OAuth.Remedy);
+        Assert.Equal((ConnectionStep.Token, ConnectionProbeOutcome.Failed), (result.Steps.Last().Step, result.Steps.Last().Outcome));
+        Assert.Empty(hop.Events("auth"));
+    }
+
+    [Fact]
     public async Task Probe_NextHopRefusesEveryToken_Reports535WithItsDecodedErrorAfterOneRenewal()
     {
         await using AuthNextHop hop = await StartHopAsync();
