@@ -11,6 +11,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using MailKit.Net.Smtp;
 using MailKit.Security;
+using MimeKit;
 using RelayCore.Forwarding;
 using RelayCore.Hosting;
 using RelayCore.OAuth;
@@ -84,7 +85,8 @@ public sealed class ServerXOAuth2Tests : IDisposable
             using SmtpClient client = await SubmitterAsync(server, cancel.Token);
             for (int i = 0; i < PerClient; i++)
             {
-                await client.SendAsync(ServerForwardingTests.NewMessage("bulk " + c + "-" + i), cancel.Token);
+                // Each its own envelope sender, which the next hop records: every message must arrive exactly once.
+                await client.SendAsync(ServerForwardingTests.NewMessage("bulk"), Sender("bulk-" + c + "-" + i), new[] { MailboxAddress.Parse("office@example.net") }, cancel.Token);
             }
             if (Interlocked.Decrement(ref sending) == 0)
             {
@@ -99,7 +101,7 @@ public sealed class ServerXOAuth2Tests : IDisposable
         IReadOnlyList<JsonElement> messages = hop.Events("message");
         Assert.Equal(Clients * PerClient, messages.Count);
         Assert.All(messages, m => Assert.Equal(OAuthRig.Mailbox, m.GetProperty("auth_user").GetString()));
-        Assert.Equal(Clients * PerClient, Subjects(hop).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(Clients * PerClient, Senders(hop).Distinct(StringComparer.Ordinal).Count());
         IReadOnlyList<JsonElement> logins = hop.Events("auth");
         Assert.Equal(4, logins.Count);
         Assert.Equal(4, hop.Events("connect").Count);
@@ -124,18 +126,18 @@ public sealed class ServerXOAuth2Tests : IDisposable
         using RefreshTokenProvider provider = _rig.RefreshToken(GmailUser);
         TestClock clock = TestClock.Drive(provider);
         await using TestServer server = await StartServerAsync(hop, provider, o => o.ForwardImmediately = true);
-        (int firstExit, string firstOutput) = await SwaksAsync(server, "before expiry");
+        (int firstExit, string firstOutput) = await SwaksAsync(server, "before-expiry");
         // The next hop honours expiry too: the first token is no longer accepted once it has expired.
         _rig.Accept(Array.Empty<string>());
         clock.Now += TimeSpan.FromSeconds(_rig.Endpoint.ExpiresIn + 60);
 
-        (int secondExit, string secondOutput) = await SwaksAsync(server, "after expiry");
+        (int secondExit, string secondOutput) = await SwaksAsync(server, "after-expiry");
 
         Assert.True(firstExit == 0, firstOutput);
         Assert.True(secondExit == 0, secondOutput);
         Assert.Equal(2, _rig.Endpoint.TokenRequests);
         Assert.Equal(new[] { true, true }, hop.Events("auth").Select(e => e.GetProperty("ok").GetBoolean()));
-        Assert.Equal(new[] { "before expiry", "after expiry" }, Subjects(hop));
+        Assert.Equal(new[] { Sender("before-expiry").Address, Sender("after-expiry").Address }, Senders(hop));
         Assert.Equal(GmailUser, hop.Events("auth").Last().GetProperty("user").GetString());
         Assert.Empty(server.AllSpoolFiles());
     }
@@ -154,17 +156,17 @@ public sealed class ServerXOAuth2Tests : IDisposable
         }
         var provider = _rig.Microsoft365(TokenEndpoint.ClientSecret);
         await using TestServer server = await StartServerAsync(hop, provider, o => o.ForwardOnDisconnect = true);
-        (int firstExit, string firstOutput) = await SwaksAsync(server, "before revocation");
+        (int firstExit, string firstOutput) = await SwaksAsync(server, "before-revocation");
         await TestServer.WaitUntilAsync(() => server.Server.GetStatistics().Forwarded == 1, "the first message forwarded");
         _rig.Accept(Array.Empty<string>());
 
-        (int secondExit, string secondOutput) = await SwaksAsync(server, "after revocation");
+        (int secondExit, string secondOutput) = await SwaksAsync(server, "after-revocation");
         await TestServer.WaitUntilAsync(() => server.Server.GetStatistics().Forwarded == 2, "the second message forwarded");
 
         Assert.True(firstExit == 0 && secondExit == 0, firstOutput + secondOutput);
         Assert.Equal(2, _rig.Endpoint.TokenRequests);
         Assert.Equal(new[] { true, false, true }, hop.Events("auth").Select(e => e.GetProperty("ok").GetBoolean()));
-        Assert.Equal(new[] { "before revocation", "after revocation" }, Subjects(hop));
+        Assert.Equal(new[] { Sender("before-revocation").Address, Sender("after-revocation").Address }, Senders(hop));
         Assert.Equal(0, server.Server.GetStatistics().ForwardDeferred);
         Assert.Empty(server.AllSpoolFiles());
         Assert.Contains(_forwardingLog, line => line.Contains(
@@ -246,12 +248,15 @@ public sealed class ServerXOAuth2Tests : IDisposable
         });
     }
 
-    /// <summary>swaks as a legacy sender: AUTH PLAIN with the device's account over plain SMTP on loopback.</summary>
-    private static Task<(int ExitCode, string Output)> SwaksAsync(TestServer server, string subject) =>
+    /// <summary>swaks as a legacy sender: AUTH PLAIN with the device's account over plain SMTP on loopback, from <see cref="Sender"/>(<paramref name="tag"/>).</summary>
+    private static Task<(int ExitCode, string Output)> SwaksAsync(TestServer server, string tag) =>
         Peer.RunAsync("swaks", "--server", "127.0.0.1", "--port", server.EndPoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--auth", "PLAIN", "--auth-user", Device, "--auth-password", DevicePassword,
-            "--from", "scanner@branch.example", "--to", "office@example.net", "--helo", "scanner.branch.example",
-            "--header", "Subject: " + subject, "--body", "Scanned document.", "--timeout", "30");
+            "--from", Sender(tag).Address, "--to", "office@example.net", "--helo", "scanner.branch.example",
+            "--header", "Subject: " + tag, "--body", "Scanned document.", "--timeout", "30");
+
+    /// <summary>The envelope sender that tells one test message from the others at the next hop.</summary>
+    private static MailboxAddress Sender(string tag) => new MailboxAddress(string.Empty, tag + "@branch.example");
 
     /// <summary>A MailKit client logged in with AUTH PLAIN as the device: the bulk sender, faster than a process per message.</summary>
     private static async Task<SmtpClient> SubmitterAsync(TestServer server, CancellationToken cancellationToken)
@@ -270,7 +275,7 @@ public sealed class ServerXOAuth2Tests : IDisposable
         }
     }
 
-    /// <summary>The subjects of what arrived at the next hop, in arrival order.</summary>
-    private static IEnumerable<string> Subjects(AuthNextHop hop) =>
-        hop.Events("message").Select(m => m.GetProperty("subject").GetString());
+    /// <summary>The envelope senders of what arrived at the next hop, in arrival order.</summary>
+    private static IEnumerable<string> Senders(AuthNextHop hop) =>
+        hop.Events("message").Select(m => m.GetProperty("mail_from").GetString());
 }

@@ -7,7 +7,7 @@ that reads dovecot's login log the way classic pop-before-smtp daemons do.
 
 Prints "READY <port>" once listening. Appends one JSON object per event to --record:
 connect, ehlo (hostname), auth (mechanism, user, ok, tls, client_cert), message
-(from, to, subject, auth user, tls), refused (reason). Times are Unix seconds (wall clock, as dovecot logs).
+(from, to, auth user, tls), refused (reason). Times are Unix seconds (wall clock, as dovecot logs).
 """
 
 import argparse
@@ -21,7 +21,6 @@ import re
 import signal
 import ssl
 import time
-from email.parser import BytesHeaderParser
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, auth_mechanism
 
@@ -153,8 +152,7 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         tls, subject = tls_facts(server)
-        subject = BytesHeaderParser().parsebytes(envelope.original_content or b"").get("Subject")
-        record("message", mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, subject=subject, auth_user=session.auth_data,
+        record("message", mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, auth_user=session.auth_data,
                tls=tls, client_cert=subject, size=len(envelope.original_content or b""))
         return "250 2.0.0 OK queued"
 
