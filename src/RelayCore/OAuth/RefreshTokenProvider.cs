@@ -101,16 +101,33 @@ public sealed class RefreshTokenProvider : CachingTokenProvider, IDisposable
             throw TokenErrorAdvice.FromNetwork(_endpoint, TokenErrorAdvice.Unreachable, error.Message, error);
         }
         TokenResponse answer = TokenResponse.Parse(body);
-        if (status != 200 || answer?.AccessToken == null)
+        if (status != 200 || string.IsNullOrEmpty(answer?.AccessToken))
         {
-            throw TokenErrorAdvice.FromEndpoint(_endpoint, answer?.Error, answer?.ErrorDescription ?? (answer == null ? "the answer is not JSON" : null), status, true, null);
+            throw TokenErrorAdvice.FromEndpoint(_endpoint, answer?.Error, answer?.ErrorDescription ?? (answer == null ? "the answer is not JSON" : status == 200 ? "the answer has no access_token" : null), status, true, null);
         }
         if (!string.IsNullOrEmpty(answer.RefreshToken) && answer.RefreshToken != refreshToken)
         {
+            // Kept even if the rest of the answer is unusable: the endpoint may already have retired the old one.
             Rotate(answer.RefreshToken);
         }
-        DateTimeOffset expiresOn = requestedAt + (answer.ExpiresIn.HasValue ? TimeSpan.FromSeconds(answer.ExpiresIn.Value) : DefaultLifetime);
-        return new AccessToken(answer.AccessToken, _options.UserName, expiresOn);
+        DateTimeOffset? expiresOn = ExpiryOf(requestedAt, answer.ExpiresIn);
+        if (expiresOn == null)
+        {
+            throw TokenErrorAdvice.FromEndpoint(_endpoint, null, "the answer's expires_in (" + answer.ExpiresIn + " s) is no lifetime a date can hold", status, true, null);
+        }
+        return new AccessToken(answer.AccessToken, _options.UserName, expiresOn.Value);
+    }
+
+    /// <summary>When a token answered at <paramref name="requestedAt"/> expires; null when <c>expires_in</c> is beyond any date (a broken endpoint).</summary>
+    private static DateTimeOffset? ExpiryOf(DateTimeOffset requestedAt, long? expiresIn)
+    {
+        if (!expiresIn.HasValue)
+        {
+            return requestedAt + DefaultLifetime;
+        }
+        // A negative lifetime is a token already expired, not an error.
+        long seconds = Math.Max(0, expiresIn.Value);
+        return seconds < (DateTimeOffset.MaxValue - requestedAt).TotalSeconds ? requestedAt.AddSeconds(seconds) : null;
     }
 
     /// <summary>Uses the new refresh token from now on and persists it; a failed write is logged, not thrown, since the access token is good.</summary>

@@ -149,6 +149,27 @@ public sealed class RefreshTokenProviderTests : IDisposable
         _endpoint.Hold.SetResult();
     }
 
+    [Theory]
+    [InlineData("{\"access_token\":\"\",\"token_type\":\"Bearer\",\"expires_in\":3600}")]
+    [InlineData("{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"expires_in\":9223372036854775807}")]
+    [InlineData("{\"access_token\":\"at-1\",\"token_type\":\"Bearer\",\"expires_in\":\"99999999999999\"}")]
+    public async Task MalformedTokenAnswer_EmptyTokenOrAbsurdExpiry_InvalidResponseHeldLikeAnyFailure(string answer)
+    {
+        var handler = new FixedAnswerHandler(System.Net.HttpStatusCode.OK, answer);
+        using var client = new HttpClient(handler);
+        RefreshTokenOptions options = Options("refresh-0");
+        options.HttpClient = client;
+        using var provider = new RefreshTokenProvider(options);
+
+        var error = await Assert.ThrowsAsync<TokenAcquisitionException>(() => provider.GetTokenAsync(_deadline.Token));
+        var again = await Assert.ThrowsAsync<TokenAcquisitionException>(() => provider.GetTokenAsync(_deadline.Token));
+
+        Assert.Equal("invalid_response", error.Error);
+        Assert.Equal(200, error.StatusCode);
+        Assert.Same(error, again);
+        Assert.Equal(1, handler.Requests);
+    }
+
     [Fact]
     public void PlainHttpEndpoint_Refused()
     {
