@@ -94,7 +94,7 @@ public sealed class NewRelayOAuthAccountCommand : RelayCmdlet
     [ValidateNotNull]
     public Uri Authority { get; set; }
 
-    /// <summary>The scope asked for: https://outlook.office365.com/.default for Microsoft365; for RefreshToken, the scope the token was granted when omitted.</summary>
+    /// <summary>The scope asked for: Exchange Online's in the -Cloud for Microsoft365 (https://outlook.office365.com/.default worldwide); for RefreshToken, the scope the token was granted when omitted.</summary>
     [Parameter(ParameterSetName = Microsoft365Secret)]
     [Parameter(ParameterSetName = Microsoft365Certificate)]
     [Parameter(ParameterSetName = Microsoft365Thumbprint)]
@@ -189,7 +189,7 @@ public sealed class NewRelayOAuthAccountCommand : RelayCmdlet
                     Cloud = Cloud,
                     Authority = Authority,
                     Mailbox = Mailbox,
-                    Scope = Scope ?? Microsoft365Options.DefaultScope,
+                    Scope = Scope,
                 };
                 break;
             case OAuthProviderKind.RefreshToken:

@@ -13,8 +13,10 @@ namespace RelayCore.OAuth;
 /// </summary>
 public sealed class Microsoft365Options
 {
-    /// <summary>The scope Exchange Online grants SMTP with.</summary>
+    /// <summary>The scope Exchange Online grants SMTP with (the worldwide cloud).</summary>
     public const string DefaultScope = "https://outlook.office365.com/.default";
+
+    private string _scope;
 
     /// <summary>The directory (tenant) id: a GUID or the tenant's domain, e.g. contoso.onmicrosoft.com.</summary>
     public string TenantId { get; set; }
@@ -46,8 +48,22 @@ public sealed class Microsoft365Options
     /// <summary>The mailbox sent as: the XOAUTH2 user.</summary>
     public string Mailbox { get; set; }
 
-    /// <summary>The scope asked for; <see cref="DefaultScope"/> unless changed.</summary>
-    public string Scope { get; set; } = DefaultScope;
+    /// <summary>The scope asked for; unless set, Exchange Online's in <see cref="Cloud"/> (<see cref="ScopeFor"/>).</summary>
+    public string Scope
+    {
+        get => _scope ?? ScopeFor(Cloud);
+        set => _scope = value;
+    }
+
+    /// <summary>The scope of Exchange Online in a cloud: each cloud's Exchange is a resource of its own, so another cloud's scope is refused.</summary>
+    /// <param name="cloud">The cloud.</param>
+    /// <returns>For example <c>https://outlook.office365.us/.default</c> for US Government (GCC High).</returns>
+    public static string ScopeFor(MicrosoftCloud cloud) => cloud switch
+    {
+        MicrosoftCloud.UsGovernment => "https://outlook.office365.us/.default",
+        MicrosoftCloud.China => "https://partner.outlook.cn/.default",
+        _ => DefaultScope,
+    };
 
     /// <summary>The HTTP client for the token endpoint (a proxy, or a private CA); MSAL's own when null.</summary>
     public HttpClient HttpClient { get; set; }

@@ -222,7 +222,7 @@ public sealed class OAuthAccount
                     ClientId = Text(root, "clientId"),
                     Cloud = Enum.TryParse(Text(root, "cloud"), ignoreCase: true, out MicrosoftCloud cloud) ? cloud : MicrosoftCloud.Worldwide,
                     Authority = Url(root, "authority", path),
-                    Scope = Text(root, "scope") ?? Microsoft365Options.DefaultScope,
+                    Scope = Text(root, "scope"),
                     CertificatePath = Text(root, "certificatePath"),
                     CertificateThumbprint = Text(root, "certificateThumbprint"),
                     ClientSecret = Secret("clientSecret"),

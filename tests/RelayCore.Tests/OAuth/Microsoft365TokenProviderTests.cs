@@ -301,6 +301,23 @@ public sealed class Microsoft365TokenProviderTests : IDisposable
         Assert.EndsWith("authority " + authority, provider.Description);
     }
 
+    [Theory]
+    [InlineData(MicrosoftCloud.Worldwide, "https://outlook.office365.com/.default")]
+    [InlineData(MicrosoftCloud.UsGovernment, "https://outlook.office365.us/.default")]
+    [InlineData(MicrosoftCloud.China, "https://partner.outlook.cn/.default")]
+    public async Task Cloud_NoScopeGiven_AsksForThatCloudsExchangeOnline(MicrosoftCloud cloud, string scope)
+    {
+        Microsoft365TokenProvider provider = new Microsoft365TokenProvider(Options(o =>
+        {
+            o.Cloud = cloud;
+            o.ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret);
+        }));
+
+        await provider.GetTokenAsync(_deadline.Token);
+
+        Assert.Contains(scope, Assert.Single(_endpoint.Forms)["scope"].Split(' '));
+    }
+
     [Fact]
     public void SecretAndCertificate_Both_Refused()
     {
