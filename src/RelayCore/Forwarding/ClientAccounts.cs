@@ -96,6 +96,19 @@ internal sealed class ClientAccounts
         return account != null;
     }
 
+    /// <summary>Why <see cref="TryResolve"/> found no account for a selector, naming every place it looked.</summary>
+    /// <param name="selector">The selector no account carries.</param>
+    /// <returns>The reason, for the message's deferral.</returns>
+    internal string DescribeMissing(string selector)
+    {
+        string text = "No client account for selector '" + selector + "': ";
+        if (_oauth != null)
+        {
+            text += "no OAuth2 account carries it" + (_oauth.Selectors.Count > 0 ? " (the OAuth2 accounts' selectors: " + string.Join(", ", _oauth.Selectors) + ")" : string.Empty) + ", and ";
+        }
+        return text + (_secrets != null ? "the client secrets file has no 'client' line with that fifth field." : "no client secrets file is configured.");
+    }
+
     /// <summary>Reads E-MailRelay's <c>plain:&lt;base64 user&gt;:&lt;base64 password&gt;</c>.</summary>
     internal static ClientAccount ParseAccount(string text)
     {

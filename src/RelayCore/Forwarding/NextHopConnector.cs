@@ -87,9 +87,7 @@ internal sealed class NextHopConnector
         string hopText = hop.ToString();
         if (!_accounts.TryResolve(accountSelector, out ClientAccount account))
         {
-            throw new ForwardingConnectionException(
-                "No client account for selector '" + accountSelector + "': the client secrets file has no 'client' line with that fifth field.",
-                ConnectionStep.Auth, hopText, null, null, false, null);
+            throw new ForwardingConnectionException(_accounts.DescribeMissing(accountSelector), ConnectionStep.Auth, hopText, null, null, false, null);
         }
         if (_pop != null)
         {

@@ -67,6 +67,9 @@ public sealed class OAuthAccountSet : IDisposable
     /// <summary>The provider for messages without a selector; null when they are sent without XOAUTH2.</summary>
     public IAccessTokenProvider Default { get; }
 
+    /// <summary>The selectors that have an account of their own, in no particular order.</summary>
+    public IReadOnlyCollection<string> Selectors => _bySelector.Keys;
+
     /// <summary>Finds the provider for an envelope's ClientAccountSelector.</summary>
     /// <param name="selector">The selector; null or empty for <see cref="Default"/>.</param>
     /// <param name="provider">The provider; null for the default when there is none.</param>

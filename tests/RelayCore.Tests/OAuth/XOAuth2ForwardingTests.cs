@@ -245,6 +245,30 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         Assert.Equal(2, _rig.Endpoint.TokenRequests);
     }
 
+    [Fact]
+    public async Task SelectorWithoutAccount_OAuthAccountsBySelector_DeferredNamingTheSelectorAndTheOAuthAccounts()
+    {
+        await using AuthNextHop hop = await StartHopAsync();
+        if (hop == null)
+        {
+            return;
+        }
+        using var scanner = RefreshToken(GmailUser);
+        RelayMessage fax = await _spool.AddAsync(ForwardingSpool.SimpleContent("from the fax"), edit: envelope => envelope.ClientAccountSelector = "fax");
+        using var accounts = new OAuthAccountSet(null, new Dictionary<string, IAccessTokenProvider> { ["scanner"] = scanner });
+
+        (ForwardingSummary summary, List<ForwardResult> results) = await _spool.ForwardAsync(Options(hop, null, o => o.OAuthAccounts = accounts));
+
+        Assert.Equal((0, 1, 0), (summary.Sent, summary.Deferred, summary.Failed));
+        ForwardResult result = Assert.Single(results);
+        Assert.Contains("'fax'", result.ReplyText, StringComparison.Ordinal);
+        Assert.Contains("no OAuth2 account", result.ReplyText, StringComparison.Ordinal);
+        Assert.DoesNotContain("secrets file has no", result.ReplyText, StringComparison.Ordinal);
+        Assert.Equal(fax.Id, Assert.Single(_spool.InState(RelayMessageState.Ready)).Id);
+        Assert.Equal(0, _rig.Endpoint.TokenRequests);
+        Assert.Empty(hop.Events("connect"));
+    }
+
     private Task<AuthNextHop> StartHopAsync(params string[] extraArguments) => _rig.StartHopAsync(_output, extraArguments);
 
     /// <summary>Forwarding options for the hop (plain TCP on loopback) with the provider as the default OAuth2 account, logging at Debug.</summary>
