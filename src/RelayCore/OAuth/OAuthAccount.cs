@@ -75,7 +75,8 @@ public sealed class OAuthAccount
         }
         catch (JsonException error)
         {
-            throw new InvalidDataException("The OAuth account file '" + path + "' is not valid JSON: " + error.Message, error);
+            // Only the place: the parser's message quotes the text it stumbled on, which can be a secret (and so would the inner exception).
+            throw new InvalidDataException("The OAuth account file '" + path + "' is not valid JSON at line " + (error.LineNumber + 1) + ", byte " + (error.BytePositionInLine + 1) + ": correct it or save the account again.");
         }
     }
 

@@ -106,6 +106,24 @@ public sealed class OAuthAccountTests : IDisposable
     }
 
     [Fact]
+    public void Load_SecretWithoutQuotes_ErrorGivesThePlaceNotTheSecret()
+    {
+        // System.Text.Json quotes a bad literal (one starting like true, false or null) in its message.
+        string path = Path.Combine(_directory, "hand-edited.json");
+        File.WriteAllText(path, "{\"format\": \"relay-oauth-account/1\", \"secrets\": {\"clientSecret\": tSECRET-hand-edited-without-quotes}}");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => OAuthAccount.Load(path));
+
+        Assert.DoesNotContain("SECRET", error.ToString());
+        Assert.Contains(path, error.Message);
+        Assert.Contains("line 1", error.Message);
+    }
+
+    [Fact]
     public async Task StaticAccount_RoundTrip_GivesTheSameToken()
     {
         string path = Path.Combine(_directory, "static.json");
