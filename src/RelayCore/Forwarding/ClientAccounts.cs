@@ -41,6 +41,11 @@ internal sealed class ClientAccounts
         {
             throw new ArgumentException("Give the default OAuth2 account once: as a static token or as a token provider, not both.", nameof(options));
         }
+        if (options.OAuthAccounts?.Default != null && (options.Credential != null || !string.IsNullOrEmpty(options.ClientAccount)))
+        {
+            // Either would be silently unused: the OAuth2 account logs in for messages without a selector.
+            throw new ArgumentException("Give the default account once: as an OAuth2 account or as a password account (credential or 'plain:' account), not both.", nameof(options));
+        }
         _oauth = options.OAuthAccounts;
         if (options.OAuthToken != null)
         {

@@ -60,6 +60,24 @@ public sealed class ClientAccountsTests
         Assert.Equal(("alice", ClientAccountKind.Password, "s3cret"), (account.UserName, account.Kind, account.Password));
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DefaultOAuthAccount_WithAPasswordAccountToo_RefusedNotSilentlyIgnored(bool asCredential)
+    {
+        var token = new RelayCore.OAuth.StaticTokenProvider("printer@example.test", RelayCore.OAuth.OAuthAccount.Secure("opaque-token"));
+        var options = new ForwardingOptions
+        {
+            OAuthAccounts = new RelayCore.OAuth.OAuthAccountSet(token, new Dictionary<string, RelayCore.OAuth.IAccessTokenProvider>()),
+            Credential = asCredential ? new NetworkCredential("alice", "s3cret") : null,
+            ClientAccount = asCredential ? null : "plain:YWxpY2U=:czNjcmV0",
+        };
+
+        var error = Assert.Throws<ArgumentException>(() => new ClientAccounts(options));
+
+        Assert.Contains("OAuth2", error.Message);
+    }
+
     [Fact]
     public void Resolve_NoAccountConfigured_SendsWithoutAuth()
     {
