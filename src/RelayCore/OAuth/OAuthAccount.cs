@@ -313,7 +313,23 @@ public sealed class OAuthAccount
             lock (_gate)
             {
                 _account.RefreshToken.RefreshToken = secure;
-                _account.Save(_path);
+                // Into the file as it is now, so settings saved meanwhile (a new client secret) are not undone;
+                // the account as loaded when the file is gone or no longer a refresh-token account.
+                OAuthAccount current = _account;
+                try
+                {
+                    OAuthAccount stored = Load(_path);
+                    if (stored.Kind == OAuthProviderKind.RefreshToken)
+                    {
+                        stored.RefreshToken.RefreshToken = secure;
+                        current = stored;
+                    }
+                }
+                catch (Exception error) when (error is IOException || error is UnauthorizedAccessException || error is InvalidDataException)
+                {
+                    // Unreadable now (removed, made readable by others, not an account): the new token must still be kept.
+                }
+                current.Save(_path);
             }
         }
     }

@@ -50,13 +50,9 @@ public sealed class RefreshTokenProviderTests : IDisposable
     [Fact]
     public async Task Rotation_StoredAccount_NewRefreshTokenPersistedAndUsedNext()
     {
-        _endpoint.RotateRefreshTokens = true;
         string path = Path.Combine(_directory, "gmail.json");
-        Account(_endpoint.CurrentRefreshToken).Save(path);
-        OAuthAccount loaded = OAuthAccount.Load(path);
-        loaded.RefreshToken.HttpClient = _client;
         var log = new List<string>();
-        using var provider = (RefreshTokenProvider)loaded.CreateProvider((level, text) => log.Add(text));
+        using RefreshTokenProvider provider = StoredRotatingAccount(path, (level, text) => log.Add(text));
         AccessToken first = await provider.GetTokenAsync(_deadline.Token);
 
         provider.Invalidate(first);
@@ -71,6 +67,37 @@ public sealed class RefreshTokenProviderTests : IDisposable
         Assert.True(OperatingSystem.IsWindows() || File.GetUnixFileMode(path) == (UnixFileMode.UserRead | UnixFileMode.UserWrite));
         Assert.Contains(log, line => line.Contains("rotated refresh token saved"));
         Assert.DoesNotContain(log, line => line.Contains("refresh-1") || line.Contains("refresh-2"));
+    }
+
+    [Fact]
+    public async Task Rotation_FileResavedMeanwhile_OnlyTheRefreshTokenChanges()
+    {
+        string path = Path.Combine(_directory, "gmail.json");
+        using RefreshTokenProvider provider = StoredRotatingAccount(path, null);
+        OAuthAccount edited = Account(_endpoint.CurrentRefreshToken);
+        edited.RefreshToken.Scope = "https://mail.google.com/ openid";
+        edited.RefreshToken.ClientSecret = OAuthAccount.Secure("a-new-client-secret");
+        edited.Save(path);
+
+        await provider.GetTokenAsync(_deadline.Token);
+
+        RefreshTokenOptions reread = OAuthAccount.Load(path).RefreshToken;
+        Assert.Equal("refresh-1", RelayCore.Net.ServerCertificate.ToPlainText(reread.RefreshToken));
+        Assert.Equal("https://mail.google.com/ openid", reread.Scope);
+        Assert.Equal("a-new-client-secret", RelayCore.Net.ServerCertificate.ToPlainText(reread.ClientSecret));
+    }
+
+    [Fact]
+    public async Task Rotation_FileBrokenMeanwhile_TokenStillGivenAndAccountWrittenBack()
+    {
+        string path = Path.Combine(_directory, "gmail.json");
+        using RefreshTokenProvider provider = StoredRotatingAccount(path, null);
+        File.WriteAllText(path, "not an account any more");
+
+        AccessToken token = await provider.GetTokenAsync(_deadline.Token);
+
+        Assert.Equal(User, token.UserName);
+        Assert.Equal("refresh-1", RelayCore.Net.ServerCertificate.ToPlainText(OAuthAccount.Load(path).RefreshToken.RefreshToken));
     }
 
     [Fact]
@@ -177,6 +204,16 @@ public sealed class RefreshTokenProviderTests : IDisposable
         options.TokenEndpoint = new Uri("http://localhost/token");
 
         Assert.Throws<ArgumentException>(() => new RefreshTokenProvider(options));
+    }
+
+    /// <summary>Saves an account to <paramref name="path"/>, loads it and makes its provider, against an endpoint that rotates refresh tokens.</summary>
+    private RefreshTokenProvider StoredRotatingAccount(string path, Action<RelayCore.Hosting.RelayLogLevel, string> log)
+    {
+        _endpoint.RotateRefreshTokens = true;
+        Account(_endpoint.CurrentRefreshToken).Save(path);
+        OAuthAccount loaded = OAuthAccount.Load(path);
+        loaded.RefreshToken.HttpClient = _client;
+        return (RefreshTokenProvider)loaded.CreateProvider(log);
     }
 
     private RefreshTokenOptions Options(string refreshToken) => Account(refreshToken).RefreshToken;
