@@ -10,6 +10,9 @@ namespace RelayCore.OAuth;
 /// <summary>The claims Relay reports from a JWT access token; the signature is the next hop's to check, not Relay's.</summary>
 internal sealed class JwtClaims
 {
+    private static readonly long s_minUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly long s_maxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     private JwtClaims(IReadOnlyList<string> roles, IReadOnlyList<string> scopes, string audience, DateTimeOffset? expiresOn)
     {
         Roles = roles;
@@ -55,7 +58,9 @@ internal sealed class JwtClaims
             string[] scopes = root.TryGetProperty("scp", out JsonElement scp) && scp.ValueKind == JsonValueKind.String
                 ? scp.GetString().Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries)
                 : Array.Empty<string>();
+            // An exp beyond any date is no expiry to honour (FromUnixTimeSeconds would throw on it).
             DateTimeOffset? expiresOn = root.TryGetProperty("exp", out JsonElement exp) && exp.ValueKind == JsonValueKind.Number && exp.TryGetInt64(out long seconds)
+                && seconds >= s_minUnixSeconds && seconds <= s_maxUnixSeconds
                 ? DateTimeOffset.FromUnixTimeSeconds(seconds)
                 : null;
             string audience = root.TryGetProperty("aud", out JsonElement aud) && aud.ValueKind == JsonValueKind.String ? aud.GetString() : null;

@@ -36,6 +36,21 @@ public sealed class AccessTokenTests
         Assert.Empty(token.Scopes);
     }
 
+    [Theory]
+    [InlineData("99999999999999")]
+    [InlineData("-99999999999999")]
+    public async System.Threading.Tasks.Task Jwt_ExpBeyondAnyDate_ClaimsReadWithoutExpiry(string exp)
+    {
+        string payload = TokenEndpoint.Base64Url(System.Text.Encoding.UTF8.GetBytes("{\"roles\":[\"SMTP.SendAsApp\"],\"exp\":" + exp + "}"));
+
+        var provider = new StaticTokenProvider("a@example.test", OAuthAccount.Secure("eyJhbGciOiJub25lIn0." + payload + ".c2ln"));
+        AccessToken token = await provider.GetTokenAsync(System.Threading.CancellationToken.None);
+
+        Assert.True(token.IsJwt);
+        Assert.Equal(new[] { "SMTP.SendAsApp" }, token.Roles);
+        Assert.Equal(DateTimeOffset.MaxValue, token.ExpiresOn);
+    }
+
     [Fact]
     public void ToString_NeverShowsTheValue()
     {
