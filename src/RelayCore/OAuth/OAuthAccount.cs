@@ -313,13 +313,14 @@ public sealed class OAuthAccount
             lock (_gate)
             {
                 _account.RefreshToken.RefreshToken = secure;
-                // Into the file as it is now, so settings saved meanwhile (a new client secret) are not undone;
-                // the account as loaded when the file is gone or no longer a refresh-token account.
+                // Into the file as it is now, so settings saved meanwhile (a new client secret) are not undone; the
+                // account as loaded when the file is gone or holds another account: a refresh token belongs to its
+                // client and endpoint, and must never be written beside an endpoint someone else put there.
                 OAuthAccount current = _account;
                 try
                 {
                     OAuthAccount stored = Load(_path);
-                    if (stored.Kind == OAuthProviderKind.RefreshToken)
+                    if (stored.Kind == OAuthProviderKind.RefreshToken && IsSameClient(stored.RefreshToken, _account.RefreshToken))
                     {
                         stored.RefreshToken.RefreshToken = secure;
                         current = stored;
@@ -332,5 +333,8 @@ public sealed class OAuthAccount
                 current.Save(_path);
             }
         }
+
+        private static bool IsSameClient(RefreshTokenOptions stored, RefreshTokenOptions loaded) =>
+            stored.TokenEndpoint == loaded.TokenEndpoint && string.Equals(stored.ClientId, loaded.ClientId, StringComparison.Ordinal);
     }
 }

@@ -101,6 +101,22 @@ public sealed class RefreshTokenProviderTests : IDisposable
     }
 
     [Fact]
+    public async Task Rotation_FileNowNamesAnotherEndpoint_NewRefreshTokenNotWrittenBesideIt()
+    {
+        string path = Path.Combine(_directory, "gmail.json");
+        using RefreshTokenProvider provider = StoredRotatingAccount(path, null);
+        OAuthAccount replaced = Account("someone-elses-refresh-token");
+        replaced.RefreshToken.TokenEndpoint = new Uri("https://token.elsewhere.test/token");
+        replaced.Save(path);
+
+        await provider.GetTokenAsync(_deadline.Token);
+
+        RefreshTokenOptions reread = OAuthAccount.Load(path).RefreshToken;
+        Assert.Equal(_endpoint.TokenUrl, reread.TokenEndpoint);
+        Assert.Equal("refresh-1", RelayCore.Net.ServerCertificate.ToPlainText(reread.RefreshToken));
+    }
+
+    [Fact]
     public async Task RevokedRefreshToken_InvalidGrant_SaysSignInAgain()
     {
         using var provider = new RefreshTokenProvider(Options("revoked-refresh-token"));
