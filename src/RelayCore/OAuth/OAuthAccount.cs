@@ -28,7 +28,7 @@ public sealed class OAuthAccount
     private const string Dpapi = "dpapi-currentuser";
 
     // Binds DPAPI blobs to this use, so another program's protected data is not accepted as an account secret.
-    private static readonly byte[] s_entropy = Encoding.UTF8.GetBytes("Relay OAuth account");
+    private const string EntropyPrefix = "Relay OAuth account";
     private static readonly bool s_isWindows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
 
     /// <summary>Where the tokens come from; it says which settings below apply.</summary>
@@ -133,6 +133,7 @@ public sealed class OAuthAccount
     private void Write(Utf8JsonWriter writer)
     {
         string protection = s_isWindows ? Dpapi : NoProtection;
+        byte[] entropy = ProtectionEntropy();
         writer.WriteStartObject();
         writer.WriteString("format", Format);
         writer.WriteString("kind", Kind.ToString());
@@ -150,8 +151,8 @@ public sealed class OAuthAccount
                 writer.WriteString("certificatePath", microsoft.CertificatePath);
                 writer.WriteString("certificateThumbprint", microsoft.CertificateThumbprint);
                 writer.WriteStartObject("secrets");
-                WriteSecret(writer, "clientSecret", microsoft.ClientSecret);
-                WriteSecret(writer, "certificatePassword", microsoft.CertificatePassword);
+                WriteSecret(writer, "clientSecret", microsoft.ClientSecret, entropy);
+                WriteSecret(writer, "certificatePassword", microsoft.CertificatePassword, entropy);
                 break;
             case OAuthProviderKind.RefreshToken:
                 RefreshTokenOptions refresh = RefreshToken ?? throw Missing();
@@ -160,20 +161,20 @@ public sealed class OAuthAccount
                 writer.WriteString("clientId", refresh.ClientId);
                 writer.WriteString("scope", refresh.Scope);
                 writer.WriteStartObject("secrets");
-                WriteSecret(writer, "clientSecret", refresh.ClientSecret);
-                WriteSecret(writer, "refreshToken", refresh.RefreshToken);
+                WriteSecret(writer, "clientSecret", refresh.ClientSecret, entropy);
+                WriteSecret(writer, "refreshToken", refresh.RefreshToken, entropy);
                 break;
             default:
                 writer.WriteString("userName", StaticUserName);
                 writer.WriteStartObject("secrets");
-                WriteSecret(writer, "token", StaticToken ?? throw Missing());
+                WriteSecret(writer, "token", StaticToken ?? throw Missing(), entropy);
                 break;
         }
         writer.WriteEndObject();
         writer.WriteEndObject();
     }
 
-    private static void WriteSecret(Utf8JsonWriter writer, string name, SecureString secret)
+    private static void WriteSecret(Utf8JsonWriter writer, string name, SecureString secret, byte[] entropy)
     {
         string text = ServerCertificate.ToPlainText(secret);
         if (text == null)
@@ -182,7 +183,7 @@ public sealed class OAuthAccount
         }
         if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
         {
-            byte[] encrypted = ProtectedData.Protect(Encoding.UTF8.GetBytes(text), s_entropy, DataProtectionScope.CurrentUser);
+            byte[] encrypted = ProtectedData.Protect(Encoding.UTF8.GetBytes(text), entropy, DataProtectionScope.CurrentUser);
             writer.WriteString(name, Convert.ToBase64String(encrypted));
         }
         else
@@ -210,8 +211,12 @@ public sealed class OAuthAccount
         {
             throw new InvalidDataException("'" + path + "' names an unknown account kind '" + Text(root, "kind") + "' (expected Microsoft365, RefreshToken or Static).");
         }
+        if (protection == NoProtection && s_isWindows)
+        {
+            // Windows checks no file mode here: only DPAPI keeps these secrets to their user.
+            throw new InvalidDataException("The secrets in '" + path + "' are not encrypted; on Windows an account file must be saved by New-RelayOAuthAccount on this machine, as the user that runs Relay.");
+        }
         JsonElement secrets = root.TryGetProperty("secrets", out JsonElement found) && found.ValueKind == JsonValueKind.Object ? found : default;
-        SecureString Secret(string name) => ReadSecret(secrets, name, protection == Dpapi, path);
         var account = new OAuthAccount { Kind = kind };
         switch (kind)
         {
@@ -226,8 +231,6 @@ public sealed class OAuthAccount
                     Scope = Text(root, "scope"),
                     CertificatePath = Text(root, "certificatePath"),
                     CertificateThumbprint = Text(root, "certificateThumbprint"),
-                    ClientSecret = Secret("clientSecret"),
-                    CertificatePassword = Secret("certificatePassword"),
                 };
                 break;
             case OAuthProviderKind.RefreshToken:
@@ -237,19 +240,67 @@ public sealed class OAuthAccount
                     TokenEndpoint = Url(root, "tokenEndpoint", path) ?? RefreshTokenOptions.GoogleTokenEndpoint,
                     ClientId = Text(root, "clientId"),
                     Scope = Text(root, "scope"),
-                    ClientSecret = Secret("clientSecret"),
-                    RefreshToken = Secret("refreshToken"),
                 };
                 break;
             default:
                 account.StaticUserName = Text(root, "userName");
+                break;
+        }
+        byte[] entropy = account.ProtectionEntropy();
+        SecureString Secret(string name) => ReadSecret(secrets, name, protection == Dpapi, entropy, path);
+        switch (kind)
+        {
+            case OAuthProviderKind.Microsoft365:
+                account.Microsoft365.ClientSecret = Secret("clientSecret");
+                account.Microsoft365.CertificatePassword = Secret("certificatePassword");
+                break;
+            case OAuthProviderKind.RefreshToken:
+                account.RefreshToken.ClientSecret = Secret("clientSecret");
+                account.RefreshToken.RefreshToken = Secret("refreshToken");
+                break;
+            default:
                 account.StaticToken = Secret("token");
                 break;
         }
         return account;
     }
 
-    private static SecureString ReadSecret(JsonElement secrets, string name, bool isProtected, string path)
+    /// <summary>
+    /// The DPAPI entropy for this account's secrets: the settings that decide where the secrets are sent
+    /// (kind, user, tenant, client, cloud, authority, token endpoint). DPAPI keeps the secrets to their user,
+    /// but on Windows nothing stops another user who can write the file from changing its settings; with the
+    /// settings in the entropy, a changed endpoint no longer decrypts, so the secrets cannot be redirected.
+    /// </summary>
+    internal byte[] ProtectionEntropy()
+    {
+        var text = new StringBuilder(EntropyPrefix).Append('\n').Append(Kind);
+        void Add(string value) => text.Append('\n').Append(value ?? string.Empty);
+        switch (Kind)
+        {
+            case OAuthProviderKind.Microsoft365:
+                Microsoft365Options microsoft = Microsoft365 ?? throw Missing();
+                Add(microsoft.Mailbox);
+                Add(microsoft.TenantId);
+                Add(microsoft.ClientId);
+                Add(microsoft.Cloud.ToString());
+                Add(microsoft.Authority?.AbsoluteUri);
+                Add(microsoft.CertificatePath);
+                Add(microsoft.CertificateThumbprint);
+                break;
+            case OAuthProviderKind.RefreshToken:
+                RefreshTokenOptions refresh = RefreshToken ?? throw Missing();
+                Add(refresh.UserName);
+                Add((refresh.TokenEndpoint ?? RefreshTokenOptions.GoogleTokenEndpoint).AbsoluteUri);
+                Add(refresh.ClientId);
+                break;
+            default:
+                Add(StaticUserName);
+                break;
+        }
+        return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static SecureString ReadSecret(JsonElement secrets, string name, bool isProtected, byte[] entropy, string path)
     {
         string text = secrets.ValueKind == JsonValueKind.Object ? Text(secrets, name) : null;
         if (text == null)
@@ -260,11 +311,11 @@ public sealed class OAuthAccount
         {
             try
             {
-                text = Encoding.UTF8.GetString(ProtectedData.Unprotect(Convert.FromBase64String(text), s_entropy, DataProtectionScope.CurrentUser));
+                text = Encoding.UTF8.GetString(ProtectedData.Unprotect(Convert.FromBase64String(text), entropy, DataProtectionScope.CurrentUser));
             }
             catch (Exception error) when (error is CryptographicException || error is FormatException)
             {
-                throw new InvalidDataException("The secret '" + name + "' in '" + path + "' cannot be decrypted: DPAPI secrets can only be read by the user that saved them, on the same machine. Save the account again as this user.", error);
+                throw new InvalidDataException("The secret '" + name + "' in '" + path + "' cannot be decrypted: DPAPI secrets can only be read by the user that saved them, on the same machine, and only while the account's settings (endpoint, authority, tenant, client, user) are as saved. Save the account again as this user.", error);
             }
         }
         return Secure(text);

@@ -165,6 +165,65 @@ public sealed class OAuthAccountTests : IDisposable
         Assert.Throws<FileNotFoundException>(() => new OAuthAccountSet(null, paths, null));
     }
 
+    [Fact]
+    public void ProtectionEntropy_SavedAndLoaded_SameForTheFileAsWritten()
+    {
+        string path = Path.Combine(_directory, "printer.json");
+        OAuthAccount saved = Microsoft365Account(new Uri("https://login.example.test/contoso"));
+        saved.Save(path);
+
+        OAuthAccount loaded = OAuthAccount.Load(path);
+
+        Assert.Equal(saved.ProtectionEntropy(), loaded.ProtectionEntropy());
+    }
+
+    [Theory]
+    [InlineData("authority")]
+    [InlineData("tenant")]
+    [InlineData("client")]
+    [InlineData("mailbox")]
+    public void ProtectionEntropy_Microsoft365SettingChanged_DiffersSoDpapiSecretsDoNotFollow(string setting)
+    {
+        OAuthAccount original = Microsoft365Account(new Uri("https://login.example.test/contoso"));
+        OAuthAccount changed = Microsoft365Account(new Uri("https://login.example.test/contoso"));
+        switch (setting)
+        {
+            case "authority": changed.Microsoft365.Authority = new Uri("https://attacker.example.test/contoso"); break;
+            case "tenant": changed.Microsoft365.TenantId = "fabrikam.onmicrosoft.com"; break;
+            case "client": changed.Microsoft365.ClientId = "attacker-registered-app"; break;
+            default: changed.Microsoft365.Mailbox = "ceo@contoso.test"; break;
+        }
+
+        Assert.NotEqual(original.ProtectionEntropy(), changed.ProtectionEntropy());
+    }
+
+    [Fact]
+    public void ProtectionEntropy_RefreshTokenEndpointChanged_DiffersAndHoldsNoSecret()
+    {
+        OAuthAccount original = RefreshAccount(new Uri("https://oauth2.example.test/token"));
+        OAuthAccount changed = RefreshAccount(new Uri("https://attacker.example.test/token"));
+
+        byte[] entropy = original.ProtectionEntropy();
+
+        Assert.NotEqual(entropy, changed.ProtectionEntropy());
+        string text = System.Text.Encoding.UTF8.GetString(entropy);
+        Assert.DoesNotContain("client-secret-value", text);
+        Assert.DoesNotContain("refresh-token-value", text);
+    }
+
+    private static OAuthAccount RefreshAccount(Uri endpoint) => new OAuthAccount
+    {
+        Kind = OAuthProviderKind.RefreshToken,
+        RefreshToken = new RefreshTokenOptions
+        {
+            TokenEndpoint = endpoint,
+            ClientId = "relay-client",
+            ClientSecret = OAuthAccount.Secure("client-secret-value"),
+            RefreshToken = OAuthAccount.Secure("refresh-token-value"),
+            UserName = "scanner@example.test",
+        },
+    };
+
     private static OAuthAccount Static(string user, string token) => new OAuthAccount
     {
         Kind = OAuthProviderKind.Static,
