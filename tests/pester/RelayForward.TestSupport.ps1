@@ -21,10 +21,10 @@ function Get-RelayTestClosedPort {
     $port
 }
 
-function Start-RelayTestNextHop([string[]] $Option = @()) {
-    # The engine tests' aiosmtpd next hop (tests/RelayCore.Tests/Forwarding/Peers/smtp_next_hop.py), which
-    # records each message it accepts. Missing peers fail under CI (RELAY_REQUIRE_PEERS=1) and skip loudly
-    # otherwise (returns $null).
+function Start-RelayTestPeer([string] $Script, [string[]] $Arguments) {
+    # One of the engine tests' aiosmtpd peers (tests/RelayCore.Tests/Forwarding/Peers/$Script), started with its
+    # arguments; it prints READY <port> once it listens. Missing peers fail under CI (RELAY_REQUIRE_PEERS=1) and
+    # skip loudly otherwise (returns $null).
     $python = '/usr/bin/python3'
     $hasPeer = (Test-Path $python) -and $(& $python -c 'import aiosmtpd' 2>$null; $LASTEXITCODE -eq 0)
     if (-not $hasPeer) {
@@ -32,21 +32,40 @@ function Start-RelayTestNextHop([string[]] $Option = @()) {
         Write-Warning 'PEER MISSING: Python 3 with aiosmtpd is not installed; this test did NOT run.'
         return $null
     }
-    $record = Join-Path $TestDrive ('hop-' + [guid]::NewGuid().ToString('N'))
     $start = [System.Diagnostics.ProcessStartInfo]::new($python)
-    $start.ArgumentList.Add((Join-Path $PSScriptRoot '../RelayCore.Tests/Forwarding/Peers/smtp_next_hop.py'))
-    foreach ($argument in @('--record', $record, '--lifetime', '120') + $Option) { $start.ArgumentList.Add($argument) }
+    $start.ArgumentList.Add((Join-Path $PSScriptRoot "../RelayCore.Tests/Forwarding/Peers/$Script"))
+    foreach ($argument in $Arguments) { $start.ArgumentList.Add($argument) }
     $start.UseShellExecute = $false
     $start.RedirectStandardInput = $true
     $start.RedirectStandardOutput = $true
     $process = [System.Diagnostics.Process]::Start($start)
-    # The script prints READY <port> once it listens, or exits (and the read returns null) when it cannot.
+    # The read returns null when the script exits instead (it cannot listen, or bad arguments).
     $ready = $process.StandardOutput.ReadLineAsync()
     if (-not $ready.Wait([TimeSpan]::FromSeconds(20)) -or $ready.Result -notmatch '^READY (\d+)$') {
         $process.Kill()
         throw "The aiosmtpd next hop did not start: '$($ready.Result)'."
     }
-    [pscustomobject]@{ Process = $process; Port = [int] $Matches[1]; Address = "127.0.0.1:$($Matches[1])"; Record = $record }
+    [pscustomobject]@{ Process = $process; Port = [int] $Matches[1]; Address = "127.0.0.1:$($Matches[1])" }
+}
+
+function Start-RelayTestNextHop([string[]] $Option = @()) {
+    # smtp_next_hop.py, which records each message it accepts; $null when the peer is missing.
+    $record = Join-Path $TestDrive ('hop-' + [guid]::NewGuid().ToString('N'))
+    $hop = Start-RelayTestPeer 'smtp_next_hop.py' (@('--record', $record, '--lifetime', '120') + $Option)
+    if ($hop) { $hop | Add-Member -NotePropertyName Record -NotePropertyValue $record -PassThru }
+}
+
+function Start-RelayTestAuthNextHop([string[]] $Option = @()) {
+    # auth_next_hop.py: AUTH PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 (see its options); $null when the peer is missing.
+    # It ends on a signal, not when its input closes: stop it with Stop-RelayTestAuthNextHop.
+    Start-RelayTestPeer 'auth_next_hop.py' (@('--record', (Join-Path $TestDrive ('auth-hop-' + [guid]::NewGuid().ToString('N')))) + $Option)
+}
+
+function Stop-RelayTestAuthNextHop($NextHop) {
+    if ($null -eq $NextHop) { return }
+    $NextHop.Process.Kill()
+    $null = $NextHop.Process.WaitForExit(10000)
+    $NextHop.Process.Dispose()
 }
 
 function Stop-RelayTestNextHop($NextHop) {

@@ -7,9 +7,12 @@ BeforeAll {
 }
 
 Describe 'Test-RelayConnection' {
-    BeforeEach { $hop = $null }
+    BeforeEach { $hop = $null; $authHop = $null }
 
-    AfterEach { Stop-RelayTestNextHop $hop }
+    AfterEach {
+        Stop-RelayTestNextHop $hop
+        Stop-RelayTestAuthNextHop $authHop
+    }
 
     It 'reports a plain next hop reached through greeting and EHLO' {
         $hop = Start-RelayTestNextHop
@@ -40,6 +43,27 @@ Describe 'Test-RelayConnection' {
 
         $results.Count | Should -Be 2
         $results.NextHop | Should -Be ($ports | ForEach-Object { "127.0.0.1:$_" })
+    }
+
+    It 'shows the token step of an OAuth2 account in its default view, and never the token' {
+        # A JWT as Entra ID issues for Exchange Online; the XOAUTH2-only next hop (auth_next_hop.py) accepts only it.
+        $payload = '{"aud":"https://outlook.office365.com","roles":["SMTP.SendAsApp"],"exp":' + [DateTimeOffset]::UtcNow.AddHours(1).ToUnixTimeSeconds() + '}'
+        $claims = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes($payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_')
+        $token = "eyJhbGciOiJSUzI1NiJ9.$claims.c2lnbmF0dXJl"
+        $authHop = Start-RelayTestAuthNextHop '--mechanisms', 'XOAUTH2', '--oauth', "printer@contoso.test:$token"
+        if (-not $authHop) { Set-ItResult -Skipped -Because 'aiosmtpd is missing'; return }
+        $user = [pscredential]::new('printer@contoso.test', [securestring]::new())
+
+        $result = Test-RelayConnection -To $authHop.Address -ClientTls None -Credential $user -OAuthToken (ConvertTo-SecureString $token -AsPlainText -Force)
+        $shown = ($result | Format-List | Out-String -Width 400) + ($result.OAuth | Format-List | Out-String -Width 400)
+
+        $result.Succeeded | Should -BeTrue
+        $result.OAuth.HasSendAsApp | Should -BeTrue
+        $shown | Should -Match 'OAuth\s+: token for printer@contoso\.test, expires .*roles SMTP\.SendAsApp \(SMTP\.SendAsApp present\); XOAUTH2 235'
+        $shown | Should -Match 'Token Succeeded'
+        $shown | Should -Match 'HasSendAsApp\s+: True'
+        $shown | Should -Match 'Roles\s+: SMTP\.SendAsApp'
+        $shown | Should -Not -Match ([regex]::Escape($claims))
     }
 
     It 'refuses -Apop without -PopBeforeSmtp' {

@@ -11,6 +11,7 @@ using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using MailKit.Net.Smtp;
+using RelayCore.OAuth;
 
 namespace RelayCore.Forwarding;
 
@@ -70,6 +71,17 @@ public static class ConnectionProbe
             client?.Dispose();
         }
         result.Certificate ??= trace.Certificate;
+        if (trace.TokenProvider != null)
+        {
+            result.OAuth = new ConnectionProbeToken { Provider = trace.TokenProvider.Description };
+            if (failure != null && trace.TokenAttempts.Count > 0 && trace.TokenAttempts[trace.TokenAttempts.Count - 1].Error != null &&
+                trace.TokenAttempts.All(a => a.Refusal == null))
+            {
+                // No token: the endpoint's answer is the failure, and AUTH was never tried. (After the next hop refused
+                // a token, its 535 stays the failure; the renewal that could not be had is the last step.)
+                result.FailedStep = ConnectionStep.Token;
+            }
+        }
         result.Steps = new ProbeSteps(options, trace, failure, result).Build();
         result.Transcript = Lines(trace.PopTranscript, "POP ").Concat(Lines(trace.Transcript, string.Empty)).ToList();
         result.Elapsed = clock.Elapsed;
@@ -113,6 +125,8 @@ public static class ConnectionProbe
         private readonly ForwardingConnectionException _failure;
         private readonly ConnectionProbeResult _result;
         private readonly List<ConnectionProbeStep> _steps = new List<ConnectionProbeStep>();
+        private int _tokensAdded;
+        private int _authsLeft;
 
         internal ProbeSteps(ForwardingOptions options, ConnectionTrace trace, ForwardingConnectionException failure, ConnectionProbeResult result)
         {
@@ -147,6 +161,7 @@ public static class ConnectionProbe
                 AddImplicitTls();
             }
             AddExchanges();
+            AddTokens(_trace.TokenAttempts.Count - 1);
             if (_failure != null && _steps[_steps.Count - 1].Outcome != ConnectionProbeOutcome.Failed)
             {
                 // Failed between exchanges: STARTTLS required but not offered, no usable AUTH mechanism, no AUTH offered.
@@ -181,6 +196,7 @@ public static class ConnectionProbe
         private void AddExchanges()
         {
             IReadOnlyList<TranscriptLine> lines = _trace.Transcript?.Lines ?? Array.Empty<TranscriptLine>();
+            _authsLeft = lines.Count(l => l.FromClient && Word(l.Text) == "AUTH");
             TimeSpan start = _trace.ConnectedAt;
             string command = null;
             var replies = new List<TranscriptLine>();
@@ -225,6 +241,11 @@ public static class ConnectionProbe
                 return;
             }
             (int? code, string text) = replies.Count > 0 ? ProtocolTranscript.ParseReply(replies[replies.Count - 1].Text) : (null, string.Empty);
+            if (step == ConnectionStep.Auth)
+            {
+                AddAuth(replies, elapsed, code, text, isLast);
+                return;
+            }
             if (isLast && _failure != null && _failure.Step == step)
             {
                 Fail(step.Value, elapsed);
@@ -238,6 +259,81 @@ public static class ConnectionProbe
                 _ => _result.AuthMechanism + " as " + _result.AuthenticatedAs + ": " + code + " " + text,
             };
             Add(step.Value, ConnectionProbeOutcome.Succeeded, elapsed, detail, code);
+        }
+
+        /// <summary>An AUTH exchange, preceded by the token requests that led to it; a refused OAuth2 token shows the next hop's decoded error.</summary>
+        private void AddAuth(List<TranscriptLine> replies, TimeSpan elapsed, int? code, string text, bool isLast)
+        {
+            AddTokens(TokenFor(_authsLeft--));
+            string error = null;
+            foreach (TranscriptLine reply in replies)
+            {
+                (int? challengeCode, string challenge) = ProtocolTranscript.ParseReply(reply.Text);
+                if (challengeCode == 334 && XOAuth2ErrorReply.TryDecode(challenge, out string json))
+                {
+                    error = json;
+                }
+            }
+            ConnectionProbeToken oauth = _result.OAuth;
+            if (oauth != null)
+            {
+                oauth.AuthReplyCode = code;
+                oauth.AuthReply = text;
+                oauth.NextHopError = error ?? string.Empty;
+            }
+            string decoded = error == null ? string.Empty : " (the next hop's error: " + error + ")";
+            bool failedHere = isLast && _failure != null && _failure.Step == ConnectionStep.Auth;
+            if (failedHere || code >= 400)
+            {
+                string detail = failedHere ? _failure.Message : "refused: " + code + " " + text + "; trying once more with a new token";
+                Add(ConnectionStep.Auth, ConnectionProbeOutcome.Failed, elapsed, detail + decoded, code ?? _failure?.ReplyCode);
+                return;
+            }
+            Add(ConnectionStep.Auth, ConnectionProbeOutcome.Succeeded, elapsed, _result.AuthMechanism + " as " + _result.AuthenticatedAs + ": " + code + " " + text, code);
+        }
+
+        /// <summary>
+        /// The index of the token attempt an AUTH exchange used, counting AUTHs from the end: each used a token that was
+        /// had, and the transcript may have lost earlier ones (a next hop that closed after refusing a token).
+        /// </summary>
+        private int TokenFor(int authsLeft)
+        {
+            int had = 0;
+            for (int i = _trace.TokenAttempts.Count - 1; i >= 0; i--)
+            {
+                if (_trace.TokenAttempts[i].Token != null && ++had == authsLeft)
+                {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /// <summary>Adds a Token step for each token attempt up to <paramref name="last"/> not yet added, and describes the last in <see cref="ConnectionProbeResult.OAuth"/>.</summary>
+        private void AddTokens(int last)
+        {
+            IAccessTokenProvider provider = _trace.TokenProvider;
+            for (; _tokensAdded <= last; _tokensAdded++)
+            {
+                ConnectionTrace.TokenAttempt attempt = _trace.TokenAttempts[_tokensAdded];
+                ConnectionProbeToken oauth = _result.OAuth;
+                oauth.Elapsed = attempt.Elapsed;
+                if (attempt.Error != null)
+                {
+                    oauth.Describe(attempt.Error);
+                    Add(ConnectionStep.Token, ConnectionProbeOutcome.Failed, attempt.Elapsed, provider.Description + ": " + attempt.Error.Message, null);
+                    continue;
+                }
+                oauth.Describe(attempt.Token, provider);
+                string detail = provider.Description + ": " + oauth.Summary();
+                if (attempt.Refusal != null)
+                {
+                    (int? code, string text, string error) = attempt.Refusal.Value;
+                    oauth.Refused++;
+                    detail += "; refused by the next hop: " + code + " " + text + (error == null ? string.Empty : " (" + error + ")");
+                }
+                Add(ConnectionStep.Token, ConnectionProbeOutcome.Succeeded, attempt.Elapsed, detail, null);
+            }
         }
 
         private void AddSkipped()

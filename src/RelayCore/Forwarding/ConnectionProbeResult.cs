@@ -61,6 +61,12 @@ public sealed class ConnectionProbeResult
     /// <summary>The SASL mechanism used; empty when no account was used.</summary>
     public string AuthMechanism { get; internal set; } = string.Empty;
 
+    /// <summary>
+    /// The token step of an OAuth2 account: provider, the token's user, expiry, roles and scopes (never the
+    /// token), or the endpoint's error and what to fix, and the XOAUTH2 outcome; null for other accounts.
+    /// </summary>
+    public ConnectionProbeToken OAuth { get; internal set; }
+
     /// <summary>The steps, in the order they ran.</summary>
     public IReadOnlyList<ConnectionProbeStep> Steps { get; internal set; } = Array.Empty<ConnectionProbeStep>();
 

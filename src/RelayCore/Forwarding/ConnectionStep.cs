@@ -24,6 +24,9 @@ public enum ConnectionStep
     /// <summary>TLS: STARTTLS or implicit, the handshake and the certificate check.</summary>
     Tls,
 
+    /// <summary>Getting the OAuth2 access token of an XOAUTH2 account from its provider (the token endpoint), before AUTH.</summary>
+    Token,
+
     /// <summary>SMTP AUTH with the client account.</summary>
     Auth,
 }

@@ -344,7 +344,11 @@ internal sealed class NextHopConnector
             await LogInAsync(client, account.CreateMechanism(mechanism), mechanism, account.UserName, trace, cancellationToken).ConfigureAwait(false);
             return client;
         }
-        AccessToken token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+        if (trace != null)
+        {
+            trace.TokenProvider = account.TokenProvider;
+        }
+        AccessToken token = await GetTokenAsync(account, hopText, trace, cancellationToken).ConfigureAwait(false);
         ForwardingConnectionException refusal;
         try
         {
@@ -355,12 +359,18 @@ internal sealed class NextHopConnector
         {
             // An expired or revoked token: drop it and try once more with a new one (issue 5's one retry).
             account.TokenProvider.Invalidate(token);
-            Log(RelayLogLevel.Information, "forward " + hopText + ": the next hop refused the OAuth2 token of " + token.UserName + " (" + refused.ReplyCode + "); trying once more with a new token");
+            string error = XOAuth2ErrorReply.FindLast(client.Transcript.Lines);
+            if (trace != null)
+            {
+                trace.TokenAttempts[trace.TokenAttempts.Count - 1].Refusal = (refused.ReplyCode, refused.ReplyText, error);
+            }
+            Log(RelayLogLevel.Information, "forward " + hopText + ": the next hop refused the OAuth2 token of " + token.UserName + " (" + refused.ReplyCode +
+                (error != null ? ", " + error : string.Empty) + "); trying once more with a new token");
             refusal = refused;
         }
         try
         {
-            token = await GetTokenAsync(account, hopText, cancellationToken).ConfigureAwait(false);
+            token = await GetTokenAsync(account, hopText, trace, cancellationToken).ConfigureAwait(false);
         }
         catch (ForwardingConnectionException noToken)
         {
@@ -407,14 +417,18 @@ internal sealed class NextHopConnector
     }
 
     /// <summary>Asks the account's provider for its token; a token that cannot be had fails the session at AUTH with the endpoint's error and remedy.</summary>
-    private static async Task<AccessToken> GetTokenAsync(ClientAccount account, string hopText, CancellationToken cancellationToken)
+    private static async Task<AccessToken> GetTokenAsync(ClientAccount account, string hopText, ConnectionTrace trace, CancellationToken cancellationToken)
     {
+        var clock = Stopwatch.StartNew();
         try
         {
-            return await account.TokenProvider.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            AccessToken token = await account.TokenProvider.GetTokenAsync(cancellationToken).ConfigureAwait(false);
+            trace?.TokenAttempts.Add(new ConnectionTrace.TokenAttempt(clock.Elapsed, token, null));
+            return token;
         }
         catch (TokenAcquisitionException error)
         {
+            trace?.TokenAttempts.Add(new ConnectionTrace.TokenAttempt(clock.Elapsed, null, error));
             throw new ForwardingConnectionException(
                 "No OAuth2 token to log in to " + hopText + ": " + error.Message,
                 ConnectionStep.Auth, hopText, null, null, error.IsRetryable, error);

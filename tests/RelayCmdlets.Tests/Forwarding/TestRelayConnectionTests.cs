@@ -142,6 +142,35 @@ public sealed class TestRelayConnectionTests : IClassFixture<ModuleRunspace>
         Assert.Equal(new[] { "CannotConvertArgumentNoMessage,RelayCmdlets.TestRelayConnectionCommand" }, result.ErrorIds);
     }
 
+    [Fact]
+    public async Task OAuthToken_ExchangeJwtWithSendAsApp_ReportsTheTokenStepWithoutTheToken()
+    {
+        if (!AuthNextHop.IsAvailable(_output))
+        {
+            return;
+        }
+        // A JWT as Entra ID issues for Exchange Online: the probe reads its claims, the next hop checks the whole token.
+        string payload = "{\"aud\":\"https://outlook.office365.com\",\"roles\":[\"SMTP.SendAsApp\"],\"exp\":" + System.DateTimeOffset.UtcNow.AddHours(1).ToUnixTimeSeconds() + "}";
+        string token = "eyJhbGciOiJSUzI1NiJ9." + System.Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(payload)).TrimEnd('=').Replace('+', '-').Replace('/', '_') + ".c2lnbmF0dXJl";
+        using var folder = new TempFolder();
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(folder.Path, "--mechanisms", "XOAUTH2", "--oauth", "printer@contoso.test:" + token);
+
+        PipelineResult result = _shell.Invoke(
+            "Test-RelayConnection -To $hop -ClientTls None -Credential $account -OAuthToken $token | ForEach-Object { " +
+            "'{0}|{1}|{2}|{3}|{4}|{5}' -f $_.Succeeded, $_.OAuth.UserName, ($_.OAuth.Roles -join ' '), $_.OAuth.HasSendAsApp, $_.OAuth.AuthReplyCode, (($_.Steps | ForEach-Object { '' + $_.Step + ' ' + $_.Outcome }) -join ','); " +
+            "'' + $_.OAuth; $_.Steps | ForEach-Object { '' + $_ }; $_.Transcript }",
+            ("hop", "127.0.0.1:" + hop.Port),
+            ("account", Credential("printer@contoso.test", string.Empty)),
+            ("token", new NetworkCredential(string.Empty, token).SecurePassword));
+
+        Assert.Empty(result.Errors);
+        System.Collections.Generic.IReadOnlyList<string> lines = result.OutputOf<string>();
+        Assert.Equal("True|printer@contoso.test|SMTP.SendAsApp|True|235|Pop Skipped,Connect Succeeded,Greeting Succeeded,Ehlo Succeeded,Token Succeeded,Auth Succeeded,Tls Skipped", lines[0]);
+        Assert.Contains("(SMTP.SendAsApp present); XOAUTH2 235", lines[1]);
+        Assert.Contains("C: AUTH XOAUTH2 ********", lines);
+        Assert.DoesNotContain(lines, line => line.Contains(token.Split('.')[1], System.StringComparison.Ordinal));
+    }
+
     private static PSCredential Credential(string user, string password) => new PSCredential(user, new NetworkCredential(user, password).SecurePassword);
 
 }

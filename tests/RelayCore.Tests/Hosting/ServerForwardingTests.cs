@@ -398,7 +398,7 @@ public sealed class ServerForwardingTests
         return options;
     }
 
-    private static MimeMessage NewMessage(string subject)
+    internal static MimeMessage NewMessage(string subject)
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse("sender@example.com"));

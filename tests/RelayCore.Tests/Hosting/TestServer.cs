@@ -90,14 +90,15 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>Waits until a condition holds, failing with a message naming what never happened.</summary>
-    internal static async Task WaitUntilAsync(Func<bool> condition, string what)
+    internal static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? deadline = null)
     {
+        TimeSpan limit = deadline ?? Deadline;
         var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
-            if (stopwatch.Elapsed > Deadline)
+            if (stopwatch.Elapsed > limit)
             {
-                throw new TimeoutException("Never happened within " + Deadline.TotalSeconds + " s: " + what);
+                throw new TimeoutException("Never happened within " + limit.TotalSeconds + " s: " + what);
             }
             await Task.Delay(20);
         }

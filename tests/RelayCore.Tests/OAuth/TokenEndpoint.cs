@@ -137,7 +137,10 @@ internal sealed class TokenEndpoint : IDisposable
     }
 
     /// <summary>An HTTP client that trusts only the test CA (as an administrator's private CA would be trusted).</summary>
-    internal HttpClient CreateClient()
+    internal HttpClient CreateClient() => CreateClient(Authority);
+
+    /// <summary>An HTTP client that trusts only the given CA: bench/forward-agent's, for the endpoint bench/auth-sink runs.</summary>
+    internal static HttpClient CreateClient(X509Certificate2 authority)
     {
         var handler = new SocketsHttpHandler();
         handler.SslOptions.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
@@ -148,7 +151,7 @@ internal sealed class TokenEndpoint : IDisposable
             }
             using var custom = new X509Chain();
             custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            custom.ChainPolicy.CustomTrustStore.Add(Authority);
+            custom.ChainPolicy.CustomTrustStore.Add(authority);
             custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             return custom.Build(new X509Certificate2(certificate));
         };

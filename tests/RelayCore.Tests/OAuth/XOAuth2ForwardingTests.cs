@@ -6,7 +6,6 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Net.Http;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -27,33 +26,19 @@ namespace RelayCore.Tests.OAuth;
 /// </summary>
 public sealed class XOAuth2ForwardingTests : IDisposable
 {
-    private const string Mailbox = "printer@contoso.test";
+    private const string Mailbox = OAuthRig.Mailbox;
     private const string GmailUser = "scanner@gmail.test";
 
     private readonly ITestOutputHelper _output;
-    private readonly TokenEndpoint _endpoint = new TokenEndpoint();
-    private readonly HttpClient _client;
     private readonly ForwardingSpool _spool = new ForwardingSpool();
     private readonly string _directory = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "relay-xoauth2-" + Guid.NewGuid().ToString("N"))).FullName;
-    private readonly string _tokenFile;
-    private readonly object _tokenFileLock = new object();
+    private readonly OAuthRig _rig;
     private readonly ConcurrentQueue<string> _log = new ConcurrentQueue<string>();
-    private readonly ConcurrentQueue<string> _issued = new ConcurrentQueue<string>();
 
     public XOAuth2ForwardingTests(ITestOutputHelper output)
     {
         _output = output;
-        _client = _endpoint.CreateClient();
-        _tokenFile = Path.Combine(_directory, "accepted-tokens");
-        // The next hop accepts what the endpoint issued, as a real service trusts its identity provider.
-        _endpoint.Issued = token =>
-        {
-            _issued.Enqueue(token);
-            lock (_tokenFileLock)
-            {
-                File.AppendAllText(_tokenFile, token + "\n");
-            }
-        };
+        _rig = new OAuthRig(_directory);
     }
 
     public void Dispose()
@@ -62,8 +47,7 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         {
             _output.WriteLine(line);
         }
-        _client.Dispose();
-        _endpoint.Dispose();
+        _rig.Dispose();
         _spool.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
@@ -83,7 +67,7 @@ public sealed class XOAuth2ForwardingTests : IDisposable
 
         Assert.Equal(1000, summary.Sent);
         Assert.Equal(4, summary.Connections);
-        Assert.Equal(1, _endpoint.TokenRequests);
+        Assert.Equal(1, _rig.Endpoint.TokenRequests);
         IReadOnlyList<JsonElement> logins = hop.Events("auth");
         Assert.Equal(4, logins.Count);
         Assert.All(logins, login => Assert.Equal((true, Mailbox), (login.GetProperty("ok").GetBoolean(), login.GetProperty("user").GetString())));
@@ -106,13 +90,13 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         string first = Accepted().Single();
         // The hop honours expiry too: the first token is no longer accepted.
         Accept(Array.Empty<string>());
-        clock.Now += TimeSpan.FromSeconds(_endpoint.ExpiresIn + 60);
+        clock.Now += TimeSpan.FromSeconds(_rig.Endpoint.ExpiresIn + 60);
         await _spool.AddAsync(ForwardingSpool.SimpleContent("after expiry"));
 
         (ForwardingSummary summary, _) = await _spool.ForwardAsync(Options(hop, provider));
 
         Assert.Equal(1, summary.Sent);
-        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(2, _rig.Endpoint.TokenRequests);
         Assert.NotEqual(first, Accepted().Single());
         Assert.All(hop.Events("auth"), login => Assert.True(login.GetProperty("ok").GetBoolean(), hop.Output));
         Assert.Equal(2, hop.Events("message").Count);
@@ -135,7 +119,7 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         (ForwardingSummary summary, _) = await _spool.ForwardAsync(Options(hop, provider));
 
         Assert.Equal(1, summary.Sent);
-        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(2, _rig.Endpoint.TokenRequests);
         Assert.Equal(new[] { true, false, true }, hop.Events("auth").Select(e => e.GetProperty("ok").GetBoolean()));
         Assert.Equal(2, hop.Events("message").Count);
         Assert.Empty(_spool.InState(RelayMessageState.Ready));
@@ -159,7 +143,7 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         (ForwardingSummary summary, _) = await _spool.ForwardAsync(Options(hop, provider));
 
         Assert.Equal((2, 1), (summary.Sent, summary.Connections));
-        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(2, _rig.Endpoint.TokenRequests);
         Assert.Equal(new[] { false, true }, hop.Events("auth").Select(e => e.GetProperty("ok").GetBoolean()));
         Assert.Equal(2, hop.Events("connect").Count);
         Assert.Equal(2, hop.Events("message").Count);
@@ -173,14 +157,14 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         {
             return;
         }
-        _endpoint.Issued = null;
+        _rig.HopAcceptsIssuedTokens = false;
         var provider = Microsoft365(TokenEndpoint.ClientSecret);
         await _spool.AddManyAsync(3);
 
         (ForwardingSummary summary, List<ForwardResult> results) = await _spool.ForwardAsync(Options(hop, provider));
 
         Assert.Equal(3, summary.Deferred);
-        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(2, _rig.Endpoint.TokenRequests);
         Assert.Equal(new[] { false, false }, hop.Events("auth").Select(e => e.GetProperty("ok").GetBoolean()));
         Assert.All(results, result => Assert.Equal(535, result.ReplyCode));
         Assert.Equal(3, _spool.InState(RelayMessageState.Ready).Count);
@@ -209,7 +193,7 @@ public sealed class XOAuth2ForwardingTests : IDisposable
         Assert.Contains("A static token cannot be renewed", result.ReplyText, StringComparison.Ordinal);
         JsonElement login = Assert.Single(hop.Events("auth"));
         Assert.Equal((Mailbox, false), (login.GetProperty("user").GetString(), login.GetProperty("ok").GetBoolean()));
-        Assert.Equal(0, _endpoint.TokenRequests);
+        Assert.Equal(0, _rig.Endpoint.TokenRequests);
         Assert.Single(_spool.InState(RelayMessageState.Ready));
         Assert.DoesNotContain(_log, line => line.Contains("a-static-token-the-hop-does-not-know", StringComparison.Ordinal));
     }
@@ -258,71 +242,34 @@ public sealed class XOAuth2ForwardingTests : IDisposable
 
         Assert.Equal(2, summary.Sent);
         Assert.Equal(new[] { Mailbox, GmailUser }, hop.Events("message").Select(e => e.GetProperty("auth_user").GetString()).OrderBy(u => u, StringComparer.Ordinal));
-        Assert.Equal(2, _endpoint.TokenRequests);
+        Assert.Equal(2, _rig.Endpoint.TokenRequests);
     }
 
-    private async Task<AuthNextHop> StartHopAsync(params string[] extraArguments)
-    {
-        if (!AuthNextHop.IsAvailable(_output))
-        {
-            return null;
-        }
-        return await AuthNextHop.StartAsync(_directory, new[] { "--mechanisms", "XOAUTH2", "--oauth-file", _tokenFile }.Concat(extraArguments).ToArray());
-    }
+    private Task<AuthNextHop> StartHopAsync(params string[] extraArguments) => _rig.StartHopAsync(_output, extraArguments);
 
     /// <summary>Forwarding options for the hop (plain TCP on loopback) with the provider as the default OAuth2 account, logging at Debug.</summary>
     private ForwardingOptions Options(AuthNextHop hop, IAccessTokenProvider provider, Action<ForwardingOptions> edit = null) =>
         ForwardingSpool.Options(hop.Address, o =>
         {
             o.Tls = ClientTlsMode.None;
-            o.OAuthAccounts = provider == null ? null : new OAuthAccountSet(provider, Array.Empty<KeyValuePair<string, IAccessTokenProvider>>());
+            o.OAuthAccounts = provider == null ? null : OAuthRig.Accounts(provider);
             o.LogLevel = RelayLogLevel.Debug;
             o.Log = (level, text) => _log.Enqueue(text);
             edit?.Invoke(o);
         });
 
-    private Microsoft365TokenProvider Microsoft365(string secret) => new Microsoft365TokenProvider(new Microsoft365Options
-    {
-        TenantId = TokenEndpoint.Tenant,
-        ClientId = TokenEndpoint.ClientId,
-        ClientSecret = OAuthAccount.Secure(secret),
-        Mailbox = Mailbox,
-        Authority = _endpoint.AuthorityUrl,
-        HttpClient = _client,
-    });
+    private Microsoft365TokenProvider Microsoft365(string secret) => _rig.Microsoft365(secret);
 
-    private RefreshTokenProvider RefreshToken(string user) => new RefreshTokenProvider(new RefreshTokenOptions
-    {
-        TokenEndpoint = _endpoint.TokenUrl,
-        ClientId = TokenEndpoint.ClientId,
-        ClientSecret = OAuthAccount.Secure(TokenEndpoint.ClientSecret),
-        RefreshToken = OAuthAccount.Secure(_endpoint.CurrentRefreshToken),
-        UserName = user,
-        HttpClient = _client,
-    });
+    private RefreshTokenProvider RefreshToken(string user) => _rig.RefreshToken(user);
 
-    private string[] Accepted()
-    {
-        lock (_tokenFileLock)
-        {
-            return File.Exists(_tokenFile) ? File.ReadAllLines(_tokenFile).Where(line => line.Length > 0).ToArray() : Array.Empty<string>();
-        }
-    }
+    private string[] Accepted() => _rig.Accepted();
 
-    private void Accept(IEnumerable<string> tokens)
-    {
-        lock (_tokenFileLock)
-        {
-            File.WriteAllLines(_tokenFile, tokens);
-        }
-    }
+    private void Accept(IEnumerable<string> tokens) => _rig.Accept(tokens);
 
     /// <summary>Tokens travel only inside AUTH, which the transcript masks: none may appear in the Debug log.</summary>
     private void AssertNoTokenInLog()
     {
-        string[] issued = _issued.ToArray();
-        Assert.NotEmpty(issued);
         Assert.Contains(_log, line => line.Contains("AUTH XOAUTH2", StringComparison.Ordinal) || line.Contains("with XOAUTH2", StringComparison.Ordinal));
-        Assert.DoesNotContain(_log, line => issued.Any(token => line.Contains(token, StringComparison.Ordinal)));
+        _rig.AssertNoTokenIn(_log, Mailbox);
     }
 }
