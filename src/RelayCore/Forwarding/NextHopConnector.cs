@@ -195,6 +195,18 @@ internal sealed class NextHopConnector
             }
             throw;
         }
+        if (!client.IsSecure)
+        {
+            // MailKit writes this connection in clear: the pipelined transaction can use it too (between MailKit's commands, never during one).
+            if (socket != null)
+            {
+                client.UsePlainConnection(new NetworkStream(socket, ownsSocket: false), socket);
+            }
+            else
+            {
+                client.UsePlainConnection(proxied, proxied);
+            }
+        }
         if (_options.Tls == ClientTlsMode.None || (_options.Tls == ClientTlsMode.StartTlsWhenOffered && !client.IsSecure))
         {
             Log(_options.Tls == ClientTlsMode.None ? RelayLogLevel.Debug : RelayLogLevel.Information,

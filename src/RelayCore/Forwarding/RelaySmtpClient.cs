@@ -1,6 +1,8 @@
 // Copyright (c) The Relay authors.
 // Licensed under the MIT licence.
 
+using System;
+using System.IO;
 using MailKit.Net.Smtp;
 using RelayCore.Net;
 
@@ -10,9 +12,17 @@ namespace RelayCore.Forwarding;
 /// MailKit's SMTP client as the forwarding agent uses it: opened by <see cref="NextHopConnector"/>
 /// (connection, SOCKS, TLS, EHLO, AUTH), with what was learnt on the way kept for logs and the probe.
 /// </summary>
-/// <remarks>The message transfer half of this class is in RelaySmtpClient.Transfer.cs.</remarks>
+/// <remarks>
+/// The message transfer half of this class is in RelaySmtpClient.Transfer.cs, and Relay's own pipelined
+/// transaction, used on the connections whose bytes it can reach, in RelaySmtpClient.Pipelining.cs.
+/// </remarks>
 internal sealed partial class RelaySmtpClient : SmtpClient
 {
+    private Stream _plainStream;
+    private IDisposable _connection;
+    private bool _isClosed;
+    private bool _isAbandoned;
+
     internal RelaySmtpClient(NextHopAddress nextHop, ProtocolTranscript transcript)
         : base(transcript)
     {
@@ -35,6 +45,12 @@ internal sealed partial class RelaySmtpClient : SmtpClient
     /// <summary>The SASL mechanism used; null when it sent no AUTH.</summary>
     internal string AuthenticationMechanism { get; set; }
 
+    /// <summary>Whether this side closed the connection on purpose, to abandon a transaction it must not complete (the next hop did not drop it).</summary>
+    internal bool IsAbandoned => _isAbandoned;
+
+    /// <inheritdoc/>
+    public override bool IsConnected => !_isClosed && base.IsConnected;
+
     /// <summary>The TLS protocol of the session, e.g. <c>Tls13</c>; null without TLS.</summary>
     internal string TlsProtocol => IsSecure ? SslProtocol.ToString() : null;
 
@@ -53,5 +69,40 @@ internal sealed partial class RelaySmtpClient : SmtpClient
             return SslCipherAlgorithm + " " + SslCipherStrength;
 #endif
         }
+    }
+
+    /// <summary>
+    /// Hands the client the connection MailKit talks over, when MailKit writes it in clear (no TLS, or
+    /// no STARTTLS offered): the pipelined transaction then reads and writes it directly.
+    /// </summary>
+    /// <param name="plainStream">A stream over the same bytes MailKit reads and writes.</param>
+    /// <param name="connection">What closes the connection (the socket, or the SOCKS stream).</param>
+    internal void UsePlainConnection(Stream plainStream, IDisposable connection)
+    {
+        _plainStream = plainStream;
+        _connection = connection;
+    }
+
+    /// <summary>Closes the connection without another byte (after which the client is not connected).</summary>
+    /// <param name="abandoned">
+    /// True when it is closed to abandon a transaction that must not complete: the next hop drops a
+    /// transaction whose data never ended (RFC 5321 section 3.8), and nothing is wrong with the next hop.
+    /// </param>
+    internal void Close(bool abandoned)
+    {
+        _isAbandoned |= abandoned;
+        _isClosed = true;
+        _connection?.Dispose();
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _plainStream?.Dispose();
+            DisposePipelining();
+        }
+        base.Dispose(disposing);
     }
 }
