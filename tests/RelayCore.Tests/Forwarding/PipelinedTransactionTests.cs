@@ -49,6 +49,34 @@ public sealed class PipelinedTransactionTests
     }
 
     [Theory]
+    [InlineData(false, "C: DATA")]
+    [InlineData(true, "C: BDAT ")]
+    public async Task Transfer_PipeliningOffered_DataCommandSentBeforeTheReplyToMail(bool chunking, string dataCommand)
+    {
+        await using SmtpNextHop hop = await StartAsync(chunking);
+        if (hop == null)
+        {
+            return;
+        }
+        using var spool = new ForwardingSpool();
+        await spool.AddAsync(ForwardingSpool.SimpleContent("order"));
+        var lines = new List<string>();
+        ForwardingOptions options = ForwardingSpool.Options(hop.Address, edit =>
+        {
+            edit.LogLevel = RelayCore.Hosting.RelayLogLevel.Debug;
+            edit.Log = (level, text) => { lock (lines) { lines.Add(text); } };
+        });
+
+        await spool.ForwardAsync(options);
+
+        List<string> wire = lines.Select(line => line.Substring(line.IndexOf(": ", StringComparison.Ordinal) + 2)).ToList();
+        int mail = wire.FindIndex(line => line.StartsWith("C: MAIL FROM:", StringComparison.Ordinal));
+        int data = wire.FindIndex(mail, line => line.StartsWith(dataCommand, StringComparison.Ordinal));
+        int firstReply = wire.FindIndex(mail, line => line.StartsWith("S: ", StringComparison.Ordinal));
+        Assert.True(mail >= 0 && data > mail && data < firstReply, string.Join("\n", wire));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Transfer_OneOfTwoRecipientsRefused_NothingDeliveredMessageBadAndNextMessageSent(bool chunking)
