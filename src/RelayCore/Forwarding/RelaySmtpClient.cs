@@ -3,6 +3,9 @@
 
 using System;
 using System.IO;
+using System.Net.Security;
+using System.Threading;
+using System.Threading.Tasks;
 using MailKit.Net.Smtp;
 using RelayCore.Net;
 
@@ -19,6 +22,7 @@ namespace RelayCore.Forwarding;
 internal sealed partial class RelaySmtpClient : SmtpClient
 {
     private Stream _plainStream;
+    private SslStream _tls;
     private IDisposable _connection;
     private bool _isClosed;
     private bool _isAbandoned;
@@ -51,22 +55,26 @@ internal sealed partial class RelaySmtpClient : SmtpClient
     /// <inheritdoc/>
     public override bool IsConnected => !_isClosed && base.IsConnected;
 
+    /// <inheritdoc/>
+    /// <remarks>Relay negotiates TLS itself (MailKit is handed the TLS stream), so MailKit alone would say no.</remarks>
+    public override bool IsSecure => _tls != null || base.IsSecure;
+
     /// <summary>The TLS protocol of the session, e.g. <c>Tls13</c>; null without TLS.</summary>
-    internal string TlsProtocol => IsSecure ? SslProtocol.ToString() : null;
+    internal string TlsProtocol => _tls != null ? _tls.SslProtocol.ToString() : IsSecure ? SslProtocol.ToString() : null;
 
     /// <summary>The negotiated cipher suite (the cipher and its strength where the platform cannot name the suite); null without TLS.</summary>
     internal string TlsCipher
     {
         get
         {
-            if (!IsSecure)
+            if (_tls == null)
             {
                 return null;
             }
 #if NET
-            return SslCipherSuite?.ToString();
+            return _tls.NegotiatedCipherSuite.ToString();
 #else
-            return SslCipherAlgorithm + " " + SslCipherStrength;
+            return _tls.CipherAlgorithm + " " + _tls.CipherStrength;
 #endif
         }
     }
@@ -82,6 +90,12 @@ internal sealed partial class RelaySmtpClient : SmtpClient
         _plainStream = plainStream;
         _connection = connection;
     }
+
+    /// <summary>Notes the TLS stream Relay negotiated for this session.</summary>
+    internal void UseTls(SslStream tls) => _tls = tls;
+
+    /// <summary>Sends STARTTLS (RFC 3207) and returns the next hop's reply; the caller starts TLS on a 220.</summary>
+    internal Task<SmtpResponse> StartTlsAsync(CancellationToken cancellationToken) => SendCommandAsync("STARTTLS", cancellationToken);
 
     /// <summary>Closes the connection without another byte (after which the client is not connected).</summary>
     /// <param name="abandoned">
