@@ -9,6 +9,7 @@ using System.Threading.Tasks;
 using RelayCore.Forwarding;
 using RelayCore.Spool;
 using RelayCore.Tests.Forwarding.Peers;
+using RelayCore.Tests.Hosting;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -286,6 +287,30 @@ public sealed class PipelinedTransactionTests
 
         Assert.Equal(1, summary.Sent);
         Assert.Equal(content.Concat(new[] { (byte)'\r', (byte)'\n' }).ToArray(), Assert.Single(hop.Messages()).Data);
+    }
+
+    // Relay's server offers PIPELINING and CHUNKING: one recipient is BDAT LAST in MAIL's group, two are a chunk then "BDAT 0 LAST".
+    [Theory]
+    [InlineData(1, MessageBodyType.BinaryMime)]
+    [InlineData(2, MessageBodyType.EightBitMime)]
+    public async Task Transfer_IntoRelaysOwnServerOverBdat_ContentRecipientsAndBodyTypeKept(int recipients, MessageBodyType bodyType)
+    {
+        await using TestServer server = await TestServer.StartAsync();
+        using var spool = new ForwardingSpool();
+        byte[] content = Encoding.UTF8.GetBytes("Subject: bin\r\n\r\nbytes \u00e9\0\u00ff\r\n.\r\nend\r\n");
+        string[] to = Enumerable.Range(1, recipients).Select(n => "r" + n + "@example.net").ToArray();
+        await spool.AddAsync(content, to, envelope => envelope.BodyType = bodyType);
+
+        (ForwardingSummary summary, List<ForwardResult> _) = await spool.ForwardAsync(
+            ForwardingSpool.Options(RelayCore.Net.NextHopAddress.Parse("127.0.0.1:" + server.EndPoint.Port)));
+
+        Assert.Equal(1, summary.Sent);
+        string envelopePath = Assert.Single(server.Envelopes());
+        Envelope received = Envelope.Parse(System.IO.File.ReadAllText(envelopePath));
+        Assert.Equal(bodyType, received.BodyType);
+        Assert.Equal(to, received.ToRemote);
+        byte[] stored = System.IO.File.ReadAllBytes(System.IO.Path.ChangeExtension(envelopePath, ".content"));
+        Assert.Equal(content, stored.Skip(stored.Length - content.Length).ToArray());
     }
 
     private Task<SmtpNextHop> StartAsync(bool chunking, params string[] options) =>
