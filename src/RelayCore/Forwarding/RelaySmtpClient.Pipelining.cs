@@ -48,44 +48,39 @@ internal sealed partial class RelaySmtpClient
         bool forwardToSome,
         CancellationToken cancellationToken)
     {
-        _replies ??= new SmtpReplyReader(Transcript);
-        _commands ??= new SmtpCommandWriter(Transcript);
+        _replies ??= new SmtpReplyReader(Transcript, ResponseTimeout);
+        _commands ??= new SmtpCommandWriter(Transcript, ResponseTimeout);
         bool chunking = (Capabilities & SmtpCapabilities.Chunking) != 0;
         bool lastInGroup = chunking && (forwardToSome || recipients.Count == 1);
         Stream stream = _plainStream;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // Every network wait below is bounded: a wait that runs out closes the connection, which ends it on every target framework.
+        // The reader and writer set the deadline before each wait; one that runs out closes the connection, which ends the wait on every target framework.
         using CancellationTokenRegistration abort = deadline.Token.Register(state => ((RelaySmtpClient)state).Close(abandoned: false), this);
-        CancellationToken token = deadline.Token;
         try
         {
-            await _commands.AppendCommandAsync(stream, MailCommand(from, content.Length, bodyType, international), token).ConfigureAwait(false);
+            await _commands.AppendCommandAsync(stream, MailCommand(from, content.Length, bodyType, international), deadline).ConfigureAwait(false);
             foreach (string recipient in recipients)
             {
-                await _commands.AppendCommandAsync(stream, "RCPT TO:<" + recipient + ">", token).ConfigureAwait(false);
+                await _commands.AppendCommandAsync(stream, "RCPT TO:<" + recipient + ">", deadline).ConfigureAwait(false);
             }
             if (chunking)
             {
                 string size = content.Length.ToString(CultureInfo.InvariantCulture);
-                await _commands.AppendCommandAsync(stream, "BDAT " + size + (lastInGroup ? " LAST" : string.Empty), token).ConfigureAwait(false);
-                deadline.CancelAfter(ResponseTimeout);
-                await content.CopyToAsync(_commands, stream, dotStuff: false, token).ConfigureAwait(false);
+                await _commands.AppendCommandAsync(stream, "BDAT " + size + (lastInGroup ? " LAST" : string.Empty), deadline).ConfigureAwait(false);
+                await content.CopyToAsync(_commands, stream, dotStuff: false, deadline).ConfigureAwait(false);
             }
             else
             {
-                await _commands.AppendCommandAsync(stream, "DATA", token).ConfigureAwait(false);
+                await _commands.AppendCommandAsync(stream, "DATA", deadline).ConfigureAwait(false);
             }
-            deadline.CancelAfter(ResponseTimeout);
-            await _commands.FlushAsync(stream, token).ConfigureAwait(false);
+            await _commands.FlushAsync(stream, deadline).ConfigureAwait(false);
 
-            deadline.CancelAfter(ResponseTimeout);
-            (int Code, string Text) mail = await _replies.ReadAsync(stream, token).ConfigureAwait(false);
+            (int Code, string Text) mail = await _replies.ReadAsync(stream, deadline).ConfigureAwait(false);
             var accepted = new List<string>(recipients.Count);
             var rejected = new List<RecipientRejection>();
             foreach (string recipient in recipients)
             {
-                deadline.CancelAfter(ResponseTimeout);
-                (int code, string text) = await _replies.ReadAsync(stream, token).ConfigureAwait(false);
+                (int code, string text) = await _replies.ReadAsync(stream, deadline).ConfigureAwait(false);
                 if (IsPositive(code))
                 {
                     accepted.Add(recipient);
@@ -95,37 +90,33 @@ internal sealed partial class RelaySmtpClient
                     rejected.Add(new RecipientRejection(recipient, code, text));
                 }
             }
-            deadline.CancelAfter(ResponseTimeout);
-            (int Code, string Text) data = await _replies.ReadAsync(stream, token).ConfigureAwait(false);
+            (int Code, string Text) data = await _replies.ReadAsync(stream, deadline).ConfigureAwait(false);
 
             TransferReport refusal = EnvelopeRefusal(mail, accepted, rejected, forwardToSome);
             if (refusal != null || mail.Code == 421 || data.Code == 421)
             {
-                return await EndRefusedAsync(refusal ?? TransferReport.Refused(421, data.Text, accepted, rejected), data.Code, token, deadline).ConfigureAwait(false);
+                return await EndRefusedAsync(refusal ?? TransferReport.Refused(421, data.Text, accepted, rejected), data.Code, deadline).ConfigureAwait(false);
             }
             if (chunking && !lastInGroup)
             {
                 if (!IsPositive(data.Code))
                 {
-                    return await EndRefusedAsync(TransferReport.Refused(data.Code, data.Text, accepted, rejected), data.Code, token, deadline).ConfigureAwait(false);
+                    return await EndRefusedAsync(TransferReport.Refused(data.Code, data.Text, accepted, rejected), data.Code, deadline).ConfigureAwait(false);
                 }
-                await _commands.AppendCommandAsync(stream, "BDAT 0 LAST", token).ConfigureAwait(false);
-                deadline.CancelAfter(ResponseTimeout);
-                await _commands.FlushAsync(stream, token).ConfigureAwait(false);
-                data = await _replies.ReadAsync(stream, token).ConfigureAwait(false);
+                await _commands.AppendCommandAsync(stream, "BDAT 0 LAST", deadline).ConfigureAwait(false);
+                await _commands.FlushAsync(stream, deadline).ConfigureAwait(false);
+                data = await _replies.ReadAsync(stream, deadline).ConfigureAwait(false);
             }
             else if (!chunking)
             {
                 if (data.Code != 354)
                 {
-                    return await EndRefusedAsync(TransferReport.Refused(data.Code, data.Text, accepted, rejected), data.Code, token, deadline).ConfigureAwait(false);
+                    return await EndRefusedAsync(TransferReport.Refused(data.Code, data.Text, accepted, rejected), data.Code, deadline).ConfigureAwait(false);
                 }
-                await content.CopyToAsync(_commands, stream, dotStuff: true, token).ConfigureAwait(false);
-                await _commands.AppendCommandAsync(stream, ".", token).ConfigureAwait(false);
-                deadline.CancelAfter(ResponseTimeout);
-                await _commands.FlushAsync(stream, token).ConfigureAwait(false);
-                deadline.CancelAfter(ResponseTimeout);
-                data = await _replies.ReadAsync(stream, token).ConfigureAwait(false);
+                await content.CopyToAsync(_commands, stream, dotStuff: true, deadline).ConfigureAwait(false);
+                await _commands.AppendCommandAsync(stream, ".", deadline).ConfigureAwait(false);
+                await _commands.FlushAsync(stream, deadline).ConfigureAwait(false);
+                data = await _replies.ReadAsync(stream, deadline).ConfigureAwait(false);
             }
             if (data.Code == 421)
             {
@@ -178,7 +169,7 @@ internal sealed partial class RelaySmtpClient
     }
 
     /// <summary>Ends a refused transaction so the connection can carry the next one: RSET, or closing it when the next hop waits for data that must not end.</summary>
-    private async Task<TransferReport> EndRefusedAsync(TransferReport refusal, int dataReplyCode, CancellationToken token, CancellationTokenSource deadline)
+    private async Task<TransferReport> EndRefusedAsync(TransferReport refusal, int dataReplyCode, CancellationTokenSource deadline)
     {
         if (refusal.ReplyCode == 421 || dataReplyCode == 421)
         {
@@ -191,10 +182,9 @@ internal sealed partial class RelaySmtpClient
             Close(abandoned: true);
             return refusal;
         }
-        await _commands.AppendCommandAsync(_plainStream, "RSET", token).ConfigureAwait(false);
-        deadline.CancelAfter(ResponseTimeout);
-        await _commands.FlushAsync(_plainStream, token).ConfigureAwait(false);
-        (int code, _) = await _replies.ReadAsync(_plainStream, token).ConfigureAwait(false);
+        await _commands.AppendCommandAsync(_plainStream, "RSET", deadline).ConfigureAwait(false);
+        await _commands.FlushAsync(_plainStream, deadline).ConfigureAwait(false);
+        (int code, _) = await _replies.ReadAsync(_plainStream, deadline).ConfigureAwait(false);
         if (!IsPositive(code))
         {
             // A session that refuses RSET is in no state to trust; the next message gets a new one.

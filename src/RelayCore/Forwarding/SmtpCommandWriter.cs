@@ -20,17 +20,21 @@ internal sealed class SmtpCommandWriter : IDisposable
     private const int BufferSize = 64 * 1024;
 
     private readonly ProtocolTranscript _transcript;
+    private readonly TimeSpan _timeout;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _length;
     private bool _atLineStart = true;
 
-    internal SmtpCommandWriter(ProtocolTranscript transcript)
+    /// <param name="transcript">Where what is sent is logged.</param>
+    /// <param name="timeout">How long each write may wait: the deadline is set to it before every write.</param>
+    internal SmtpCommandWriter(ProtocolTranscript transcript, TimeSpan timeout)
     {
         _transcript = transcript;
+        _timeout = timeout;
     }
 
     /// <summary>Appends a command line (CRLF added), written out first when it does not fit beside what is gathered.</summary>
-    internal Task AppendCommandAsync(Stream stream, string command, CancellationToken cancellationToken)
+    internal Task AppendCommandAsync(Stream stream, string command, CancellationTokenSource deadline)
     {
         int size = Encoding.UTF8.GetByteCount(command) + 2;
         if (size > _buffer.Length)
@@ -42,14 +46,14 @@ internal sealed class SmtpCommandWriter : IDisposable
             AppendLine(command);
             return Task.CompletedTask;
         }
-        return FlushThenAppendAsync(stream, command, cancellationToken);
+        return FlushThenAppendAsync(stream, command, deadline);
     }
 
     /// <summary>Starts message content: the next byte is at the start of a line.</summary>
     internal void BeginContent() => _atLineStart = true;
 
     /// <summary>Appends content bytes, doubling a dot that starts a line when <paramref name="dotStuff"/> (RFC 5321 section 4.5.2), writing out full buffers.</summary>
-    internal async Task AppendContentAsync(Stream stream, byte[] bytes, int offset, int count, bool dotStuff, CancellationToken cancellationToken)
+    internal async Task AppendContentAsync(Stream stream, byte[] bytes, int offset, int count, bool dotStuff, CancellationTokenSource deadline)
     {
         while (count > 0)
         {
@@ -58,13 +62,13 @@ internal sealed class SmtpCommandWriter : IDisposable
             count -= taken;
             if (count > 0)
             {
-                await FlushAsync(stream, cancellationToken).ConfigureAwait(false);
+                await FlushAsync(stream, deadline).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>Writes out what is gathered.</summary>
-    internal async Task FlushAsync(Stream stream, CancellationToken cancellationToken)
+    internal async Task FlushAsync(Stream stream, CancellationTokenSource deadline)
     {
         if (_length == 0)
         {
@@ -73,7 +77,8 @@ internal sealed class SmtpCommandWriter : IDisposable
         _transcript.LogClient(_buffer, 0, _length);
         int length = _length;
         _length = 0;
-        await stream.WriteAsync(_buffer, 0, length, cancellationToken).ConfigureAwait(false);
+        deadline.CancelAfter(_timeout);
+        await stream.WriteAsync(_buffer, 0, length, deadline.Token).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -86,9 +91,9 @@ internal sealed class SmtpCommandWriter : IDisposable
         }
     }
 
-    private async Task FlushThenAppendAsync(Stream stream, string command, CancellationToken cancellationToken)
+    private async Task FlushThenAppendAsync(Stream stream, string command, CancellationTokenSource deadline)
     {
-        await FlushAsync(stream, cancellationToken).ConfigureAwait(false);
+        await FlushAsync(stream, deadline).ConfigureAwait(false);
         AppendLine(command);
     }
 

@@ -25,19 +25,24 @@ internal sealed class SmtpReplyReader : IDisposable
     private const int MaxLines = 100;
 
     private readonly ProtocolTranscript _transcript;
+    private readonly TimeSpan _timeout;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
     private int _start;
     private int _end;
 
-    internal SmtpReplyReader(ProtocolTranscript transcript)
+    /// <param name="transcript">Where the replies are logged.</param>
+    /// <param name="timeout">How long each read may wait: the deadline is set to it before every read.</param>
+    internal SmtpReplyReader(ProtocolTranscript transcript, TimeSpan timeout)
     {
         _transcript = transcript;
+        _timeout = timeout;
     }
 
     /// <summary>Reads one whole reply: its code and its text (the lines after the code, joined with LF, as MailKit reports them).</summary>
     /// <exception cref="SmtpProtocolException">The next hop closed the connection or sent something that is not a reply.</exception>
     /// <exception cref="IOException">The connection broke.</exception>
-    internal async Task<(int Code, string Text)> ReadAsync(Stream stream, CancellationToken cancellationToken)
+    /// <exception cref="OperationCanceledException"><paramref name="deadline"/> was cancelled or ran out while waiting.</exception>
+    internal async Task<(int Code, string Text)> ReadAsync(Stream stream, CancellationTokenSource deadline)
     {
         int code = 0;
         string text = null;
@@ -47,7 +52,7 @@ internal sealed class SmtpReplyReader : IDisposable
             int lineFeed;
             while ((lineFeed = IndexOfLineFeed()) < 0)
             {
-                await FillAsync(stream, cancellationToken).ConfigureAwait(false);
+                await FillAsync(stream, deadline).ConfigureAwait(false);
             }
             int length = lineFeed - _start;
             if (length > 0 && _buffer[lineFeed - 1] == '\r')
@@ -91,7 +96,7 @@ internal sealed class SmtpReplyReader : IDisposable
 
     private int IndexOfLineFeed() => _end > _start ? Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start) : -1;
 
-    private async Task FillAsync(Stream stream, CancellationToken cancellationToken)
+    private async Task FillAsync(Stream stream, CancellationTokenSource deadline)
     {
         if (_start > 0)
         {
@@ -103,7 +108,8 @@ internal sealed class SmtpReplyReader : IDisposable
         {
             throw new SmtpProtocolException("The next hop sent a reply line longer than " + _buffer.Length + " bytes.");
         }
-        int read = await stream.ReadAsync(_buffer, _end, _buffer.Length - _end, cancellationToken).ConfigureAwait(false);
+        deadline.CancelAfter(_timeout);
+        int read = await stream.ReadAsync(_buffer, _end, _buffer.Length - _end, deadline.Token).ConfigureAwait(false);
         if (read == 0)
         {
             throw new SmtpProtocolException("The next hop closed the connection.");

@@ -81,12 +81,12 @@ internal sealed class SpooledContentFile : IDisposable
     }
 
     /// <summary>Appends the content to <paramref name="writer"/>, dot-stuffed for DATA or raw for BDAT.</summary>
-    internal async Task CopyToAsync(SmtpCommandWriter writer, Stream stream, bool dotStuff, CancellationToken cancellationToken)
+    internal async Task CopyToAsync(SmtpCommandWriter writer, Stream stream, bool dotStuff, CancellationTokenSource deadline)
     {
         writer.BeginContent();
         if (_bytes != null)
         {
-            await writer.AppendContentAsync(stream, _bytes, 0, (int)_fileLength, dotStuff, cancellationToken).ConfigureAwait(false);
+            await writer.AppendContentAsync(stream, _bytes, 0, (int)_fileLength, dotStuff, deadline).ConfigureAwait(false);
         }
         else
         {
@@ -96,9 +96,9 @@ internal sealed class SpooledContentFile : IDisposable
                 _file.Position = 0;
                 long left = _fileLength;
                 int read;
-                while (left > 0 && (read = await _file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), cancellationToken).ConfigureAwait(false)) > 0)
+                while (left > 0 && (read = await _file.ReadAsync(buffer, 0, (int)Math.Min(buffer.Length, left), deadline.Token).ConfigureAwait(false)) > 0)
                 {
-                    await writer.AppendContentAsync(stream, buffer, 0, read, dotStuff, cancellationToken).ConfigureAwait(false);
+                    await writer.AppendContentAsync(stream, buffer, 0, read, dotStuff, deadline).ConfigureAwait(false);
                     left -= read;
                 }
                 if (left > 0)
@@ -113,7 +113,7 @@ internal sealed class SpooledContentFile : IDisposable
         }
         if (_appendNewLine)
         {
-            await writer.AppendContentAsync(stream, s_crlf, 0, s_crlf.Length, dotStuff, cancellationToken).ConfigureAwait(false);
+            await writer.AppendContentAsync(stream, s_crlf, 0, s_crlf.Length, dotStuff, deadline).ConfigureAwait(false);
         }
     }
 

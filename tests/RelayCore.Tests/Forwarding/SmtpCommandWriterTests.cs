@@ -20,12 +20,13 @@ public sealed class SmtpCommandWriterTests
     public async Task AppendContentAsync_DotStuffing_DoublesOnlyALineLeadingDot(string content, string expected)
     {
         using var output = new RecordingStream();
-        using var writer = new SmtpCommandWriter(SmtpReplyReaderTests.Transcript());
+        using var writer = new SmtpCommandWriter(SmtpReplyReaderTests.Transcript(), SmtpReplyReaderTests.Timeout);
+        using var deadline = new CancellationTokenSource();
         byte[] bytes = Encoding.ASCII.GetBytes(content);
 
         writer.BeginContent();
-        await writer.AppendContentAsync(output, bytes, 0, bytes.Length, dotStuff: true, CancellationToken.None);
-        await writer.FlushAsync(output, CancellationToken.None);
+        await writer.AppendContentAsync(output, bytes, 0, bytes.Length, dotStuff: true, deadline);
+        await writer.FlushAsync(output, deadline);
 
         Assert.Equal(expected, Encoding.ASCII.GetString(output.ToArray()));
     }
@@ -41,14 +42,15 @@ public sealed class SmtpCommandWriterTests
         }
         byte[] content = Encoding.ASCII.GetBytes(text.ToString());
         using var output = new RecordingStream();
-        using var writer = new SmtpCommandWriter(SmtpReplyReaderTests.Transcript());
+        using var writer = new SmtpCommandWriter(SmtpReplyReaderTests.Transcript(), SmtpReplyReaderTests.Timeout);
+        using var deadline = new CancellationTokenSource();
 
         writer.BeginContent();
         for (int offset = 0; offset < content.Length; offset += 10000)
         {
-            await writer.AppendContentAsync(output, content, offset, System.Math.Min(10000, content.Length - offset), dotStuff: true, CancellationToken.None);
+            await writer.AppendContentAsync(output, content, offset, System.Math.Min(10000, content.Length - offset), dotStuff: true, deadline);
         }
-        await writer.FlushAsync(output, CancellationToken.None);
+        await writer.FlushAsync(output, deadline);
 
         Assert.Equal(text.ToString().Replace("\n.", "\n..").Insert(0, "."), Encoding.ASCII.GetString(output.ToArray()));
         Assert.All(output.Writes, size => Assert.InRange(size, 1, 64 * 1024));
@@ -58,12 +60,13 @@ public sealed class SmtpCommandWriterTests
     public async Task AppendCommandAsync_GroupOfCommands_OneWrite()
     {
         using var output = new RecordingStream();
-        using var writer = new SmtpCommandWriter(SmtpReplyReaderTests.Transcript());
+        using var writer = new SmtpCommandWriter(SmtpReplyReaderTests.Transcript(), SmtpReplyReaderTests.Timeout);
+        using var deadline = new CancellationTokenSource();
 
-        await writer.AppendCommandAsync(output, "MAIL FROM:<a@example.com>", CancellationToken.None);
-        await writer.AppendCommandAsync(output, "RCPT TO:<b@example.net>", CancellationToken.None);
-        await writer.AppendCommandAsync(output, "DATA", CancellationToken.None);
-        await writer.FlushAsync(output, CancellationToken.None);
+        await writer.AppendCommandAsync(output, "MAIL FROM:<a@example.com>", deadline);
+        await writer.AppendCommandAsync(output, "RCPT TO:<b@example.net>", deadline);
+        await writer.AppendCommandAsync(output, "DATA", deadline);
+        await writer.FlushAsync(output, deadline);
 
         Assert.Equal("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n", Encoding.ASCII.GetString(output.ToArray()));
         Assert.Single(output.Writes);

@@ -22,14 +22,15 @@ public sealed class SmtpReplyReaderTests
     public async Task ReadAsync_PipelinedRepliesSplitAcrossReads_EachReplyWhole(int readSize)
     {
         using var stream = new SlicedStream("250 2.1.0 OK\r\n250-first\r\n250 second\r\n550 5.1.1 no such user\r\n354 go ahead\r\n", readSize);
-        using var reader = new SmtpReplyReader(Transcript());
+        using var reader = new SmtpReplyReader(Transcript(), Timeout);
+        using var deadline = new CancellationTokenSource();
 
         var replies = new[]
         {
-            await reader.ReadAsync(stream, CancellationToken.None),
-            await reader.ReadAsync(stream, CancellationToken.None),
-            await reader.ReadAsync(stream, CancellationToken.None),
-            await reader.ReadAsync(stream, CancellationToken.None),
+            await reader.ReadAsync(stream, deadline),
+            await reader.ReadAsync(stream, deadline),
+            await reader.ReadAsync(stream, deadline),
+            await reader.ReadAsync(stream, deadline),
         };
 
         Assert.Equal((250, "2.1.0 OK"), replies[0]);
@@ -44,9 +45,10 @@ public sealed class SmtpReplyReaderTests
     public async Task ReadAsync_BareCodeOrBareLineFeed_Accepted(string wire, int code, string text)
     {
         using var stream = new SlicedStream(wire, 4096);
-        using var reader = new SmtpReplyReader(Transcript());
+        using var reader = new SmtpReplyReader(Transcript(), Timeout);
+        using var deadline = new CancellationTokenSource();
 
-        Assert.Equal((code, text), await reader.ReadAsync(stream, CancellationToken.None));
+        Assert.Equal((code, text), await reader.ReadAsync(stream, deadline));
     }
 
     [Theory]
@@ -57,28 +59,33 @@ public sealed class SmtpReplyReaderTests
     public async Task ReadAsync_NotAReply_ThrowsProtocolException(string wire)
     {
         using var stream = new SlicedStream(wire, 4096);
-        using var reader = new SmtpReplyReader(Transcript());
+        using var reader = new SmtpReplyReader(Transcript(), Timeout);
+        using var deadline = new CancellationTokenSource();
 
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(stream, CancellationToken.None));
+        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(stream, deadline));
     }
 
     [Fact]
     public async Task ReadAsync_ConnectionClosedMidReply_ThrowsProtocolException()
     {
         using var stream = new SlicedStream("250-more to come\r\n250 and", 4096);
-        using var reader = new SmtpReplyReader(Transcript());
+        using var reader = new SmtpReplyReader(Transcript(), Timeout);
+        using var deadline = new CancellationTokenSource();
 
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(stream, CancellationToken.None));
+        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(stream, deadline));
     }
 
     [Fact]
     public async Task ReadAsync_LineLongerThanTheBuffer_ThrowsProtocolException()
     {
         using var stream = new SlicedStream("250 " + new string('x', 5000) + "\r\n", 4096);
-        using var reader = new SmtpReplyReader(Transcript());
+        using var reader = new SmtpReplyReader(Transcript(), Timeout);
+        using var deadline = new CancellationTokenSource();
 
-        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(stream, CancellationToken.None));
+        await Assert.ThrowsAsync<SmtpProtocolException>(() => reader.ReadAsync(stream, deadline));
     }
+
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     internal static ProtocolTranscript Transcript() => new ProtocolTranscript(null, RelayLogLevel.Information, string.Empty) { IsRecording = false };
 
