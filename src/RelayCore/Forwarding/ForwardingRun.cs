@@ -71,23 +71,27 @@ internal sealed class ForwardingRun
     /// Runs the producer (listing the messages into their routes' queues) and the workers at once, so
     /// sending starts with the first message listed rather than after the whole spool was read.
     /// </summary>
-    /// <param name="messages">The messages; null to recover the spool and take every ready message.</param>
+    /// <param name="messages">The messages; null to take every ready message of the spool.</param>
+    /// <param name="recover">With no messages given: whether to recover the spool (<see cref="SpoolDirectory.Recover()"/>) before listing it.</param>
     /// <param name="workers">Parallel connections.</param>
-    internal Task RunAsync(IEnumerable<RelayMessage> messages, int workers)
+    internal Task RunAsync(IEnumerable<RelayMessage> messages, bool recover, int workers)
     {
-        Task producer = Task.Run(() => Produce(messages), CancellationToken.None);
+        Task producer = Task.Run(() => Produce(messages, recover), CancellationToken.None);
         IEnumerable<Task> consumers = Enumerable.Range(0, workers).Select(_ => Task.Run(WorkAsync, CancellationToken.None));
         return Task.WhenAll(consumers.Concat(new[] { producer }));
     }
 
     /// <summary>Groups the messages by route, in their order; a message whose ForwardToAddress cannot be parsed fails at once.</summary>
-    private void Produce(IEnumerable<RelayMessage> messages)
+    private void Produce(IEnumerable<RelayMessage> messages, bool recover)
     {
         try
         {
             if (messages == null)
             {
-                _spool.Recover();
+                if (recover)
+                {
+                    _spool.Recover();
+                }
                 messages = _spool.Find(null, s_readyOnly);
             }
             var byKey = new Dictionary<string, ForwardRoute>(StringComparer.Ordinal);

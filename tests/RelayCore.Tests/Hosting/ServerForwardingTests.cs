@@ -129,6 +129,45 @@ public sealed class ServerForwardingTests
     }
 
     [Fact]
+    public async Task ForwardOnDisconnect_ClientsOneAfterAnother_EachClientsMessageArrivesOnceAfterItQuits()
+    {
+        await using Rig rig = await StartAsync(o => o.ForwardOnDisconnect = true);
+        if (rig == null)
+        {
+            return;
+        }
+        string[] subjects = { "first", "second", "third" };
+
+        for (int i = 0; i < subjects.Length; i++)
+        {
+            await SubmitAndQuitAsync(rig.Server, subjects[i]);
+            await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == i + 1, "message " + (i + 1) + " forwarded");
+        }
+
+        AssertEachArrivedOnce(rig.Hop, subjects);
+        Assert.Equal(subjects.Length, rig.Server.Server.GetStatistics().ForwardingRuns);
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task ForwardOnDisconnect_ReadyMessagesLeftFromBeforeTheStart_FirstDisconnectForwardsThemToo()
+    {
+        string directory = TestServer.NewDirectory();
+        await PrefillAsync(directory, 2);
+        await using Rig rig = await StartAsync(o => o.ForwardOnDisconnect = true, directory);
+        if (rig == null)
+        {
+            return;
+        }
+
+        await SubmitAndQuitAsync(rig.Server, "proxied");
+        await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == 3, "the left-over and the new messages forwarded");
+
+        AssertEachArrivedOnce(rig.Hop, Prefilled(2).Concat(new[] { "proxied" }).ToArray());
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
     public async Task ForwardOnDisconnect_NextHopDead_LaterDisconnectsShareOnePassAfterTheRetryDelay()
     {
         NextHopAddress dead = DeadAddress();
