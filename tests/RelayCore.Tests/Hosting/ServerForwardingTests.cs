@@ -141,7 +141,8 @@ public sealed class ServerForwardingTests
         for (int i = 0; i < subjects.Length; i++)
         {
             await SubmitAndQuitAsync(rig.Server, subjects[i]);
-            await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == i + 1, "message " + (i + 1) + " forwarded");
+            int forwarded = i + 1;
+            await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == forwarded && s.ForwardingRuns == forwarded, "message " + forwarded + " forwarded in its own pass");
         }
 
         AssertEachArrivedOnce(rig.Hop, subjects);
