@@ -2,7 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
-using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -32,7 +32,8 @@ internal sealed class DeferredSettlement
     /// <summary>Settlements of one run waiting or running at most; the run's connections wait for a slot beyond it.</summary>
     internal const int MaxPending = 64;
 
-    private static readonly BlockingCollection<Action> s_work = new BlockingCollection<Action>();
+    // A plain monitor queue: BlockingCollection's semaphore spins (sched_yield) before it sleeps, on every thread, per item.
+    private static readonly Queue<Action> s_work = new Queue<Action>();
     private static int s_isStarted;
 
     private readonly SemaphoreSlim _slots = new SemaphoreSlim(MaxPending, MaxPending);
@@ -48,7 +49,11 @@ internal sealed class DeferredSettlement
         EnsureStarted();
         // Not cancellable: the message was sent, so its settlement must happen; slots free as the threads finish.
         await _slots.WaitAsync().ConfigureAwait(false);
-        s_work.Add(() => Run(work));
+        lock (s_work)
+        {
+            s_work.Enqueue(() => Run(work));
+            Monitor.Pulse(s_work);
+        }
     }
 
     /// <summary>Waits until every queued settlement has run.</summary>
@@ -79,8 +84,17 @@ internal sealed class DeferredSettlement
 
     private static void Settle()
     {
-        foreach (Action work in s_work.GetConsumingEnumerable())
+        while (true)
         {
+            Action work;
+            lock (s_work)
+            {
+                while (s_work.Count == 0)
+                {
+                    Monitor.Wait(s_work);
+                }
+                work = s_work.Dequeue();
+            }
             work();
         }
     }
