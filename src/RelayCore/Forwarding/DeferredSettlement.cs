@@ -37,27 +37,45 @@ internal sealed class DeferredSettlement
     private static int s_isStarted;
 
     private readonly SemaphoreSlim _slots = new SemaphoreSlim(MaxPending, MaxPending);
+
+    // The pending settlements in the order they were queued: each one's report waits for those before it.
+    private readonly Queue<Pending> _inOrder = new Queue<Pending>();
     private Exception _error;
 
     /// <summary>The number of settling threads: enough deletes in flight to hide the disk's wait, few enough to stay idle cheaply.</summary>
     internal static int ThreadCount { get; } = Math.Max(4, Math.Min(16, 4 * Environment.ProcessorCount));
 
-    /// <summary>Queues one settlement, first waiting for a slot while <see cref="MaxPending"/> are pending.</summary>
-    /// <param name="work">The settlement; an exception it throws is kept for <see cref="DrainAsync"/>.</param>
-    internal async Task EnqueueAsync(Action work)
+    /// <summary>
+    /// Queues one settlement, first waiting for a slot while <see cref="MaxPending"/> are pending. Its report runs
+    /// after its work and after the reports of every settlement queued before it, never two at once.
+    /// </summary>
+    /// <param name="work">The blocking spool work, run on a settling thread; null for none (the report only keeps its place).</param>
+    /// <param name="report">Reports the settled message.</param>
+    /// <remarks>An exception either throws is kept for <see cref="DrainAsync"/>.</remarks>
+    internal async Task EnqueueAsync(Action work, Action report)
     {
-        EnsureStarted();
         // Not cancellable: the message was sent, so its settlement must happen; slots free as the threads finish.
         await _slots.WaitAsync().ConfigureAwait(false);
+        var pending = new Pending(report);
+        lock (_inOrder)
+        {
+            _inOrder.Enqueue(pending);
+        }
+        if (work == null)
+        {
+            Finish(pending);
+            return;
+        }
+        EnsureStarted();
         lock (s_work)
         {
-            s_work.Enqueue(() => Run(work));
+            s_work.Enqueue(() => Run(work, pending));
             Monitor.Pulse(s_work);
         }
     }
 
-    /// <summary>Waits until every queued settlement has run.</summary>
-    /// <returns>The first exception a settlement threw, or null.</returns>
+    /// <summary>Waits until every queued settlement has run and been reported.</summary>
+    /// <returns>The first exception a settlement or report threw, or null.</returns>
     internal async Task<Exception> DrainAsync()
     {
         // Holding every slot means none is pending; then they go back for nobody.
@@ -99,7 +117,7 @@ internal sealed class DeferredSettlement
         }
     }
 
-    private void Run(Action work)
+    private void Run(Action work, Pending pending)
     {
         try
         {
@@ -112,7 +130,42 @@ internal sealed class DeferredSettlement
         }
         finally
         {
-            _slots.Release();
+            Finish(pending);
         }
+    }
+
+    /// <summary>Marks a settlement done and reports, in order, every done one no earlier one holds back.</summary>
+    private void Finish(Pending pending)
+    {
+        // Reported under the lock, so that two threads finishing at once cannot swap two reports.
+        lock (_inOrder)
+        {
+            pending.IsDone = true;
+            while (_inOrder.Count > 0 && _inOrder.Peek().IsDone)
+            {
+                Action report = _inOrder.Dequeue().Report;
+                try
+                {
+                    report();
+                }
+                catch (Exception error)
+                {
+                    Interlocked.CompareExchange(ref _error, error, null);
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+            }
+        }
+    }
+
+    private sealed class Pending
+    {
+        internal Pending(Action report) => Report = report;
+
+        internal Action Report { get; }
+
+        internal bool IsDone { get; set; }
     }
 }

@@ -378,34 +378,35 @@ internal sealed class ForwardingRun
     {
         RelayMessage message = claim.Message;
         ForwardOutcome outcome = report.IsSent ? ForwardOutcome.Sent : report.IsPermanent ? ForwardOutcome.Failed : ForwardOutcome.Deferred;
+        Action deletes = null;
         if (report.IsSent && report.Rejected.Count == 0)
         {
             // The common case waits on the disk (see DeferredSettlement) while this connection sends the next message.
-            Action delete = claim.CompleteLater();
-            await _settlement.EnqueueAsync(() =>
-            {
-                RecordSettlement(message, outcome, delete);
-                Report(message, outcome, route, report.ReplyCode, report.ReplyText, report, elapsed);
-            }).ConfigureAwait(false);
-            return;
+            deletes = claim.CompleteLater();
         }
-        RecordSettlement(message, outcome, () =>
+        else
         {
-            if (report.IsSent)
+            RecordSettlement(message, outcome, () =>
             {
-                RecipientRejection first = report.Rejected[0];
-                claim.CompleteForSome(report.RejectedAddresses, "recipient refused: " + first.Text, first.Code);
-            }
-            else if (outcome == ForwardOutcome.Failed)
-            {
-                claim.MarkBad(report.ReplyText, report.ReplyCode);
-            }
-            else
-            {
-                claim.Release();
-            }
-        });
-        Report(message, outcome, route, report.ReplyCode, report.ReplyText, report, elapsed);
+                if (report.IsSent)
+                {
+                    RecipientRejection first = report.Rejected[0];
+                    claim.CompleteForSome(report.RejectedAddresses, "recipient refused: " + first.Text, first.Code);
+                }
+                else if (outcome == ForwardOutcome.Failed)
+                {
+                    claim.MarkBad(report.ReplyText, report.ReplyCode);
+                }
+                else
+                {
+                    claim.Release();
+                }
+            });
+        }
+        // Through the settlement's queue either way, so a connection's results come in the order it sent them.
+        await _settlement.EnqueueAsync(
+            deletes == null ? null : () => RecordSettlement(message, outcome, deletes),
+            () => Report(message, outcome, route, report.ReplyCode, report.ReplyText, report, elapsed)).ConfigureAwait(false);
     }
 
     /// <summary>Updates the spool for a settled message; a failure is logged, since the next hop's answer stands.</summary>
