@@ -4,15 +4,11 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.Linq;
-using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using RelayCore.Forwarding;
 using RelayCore.Spool;
 using RelayCore.Tests.Forwarding.Peers;
-using RelayCore.Tests.Spool;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -38,9 +34,7 @@ public sealed class ForwardingMultiProcessTests
         }
         using var spool = new ForwardingSpool();
         List<RelayMessage> added = await spool.AddManyAsync(MessageCount);
-        using Process child = ChildProcessEntry.Start(ChildProcessEntry.Forward, spool.Path, childHop.Address.ToString());
-        Task<string> childOutput = child.StandardOutput.ReadToEndAsync();
-        Task<string> childErrors = child.StandardError.ReadToEndAsync();
+        using ForwardingChild child = ForwardingChild.Start(spool.Path, childHop.Address);
         bool childStarted = await SmtpNextHop.WaitForAsync(() => childHop.Messages().Count > 0 || child.HasExited, TimeSpan.FromSeconds(30));
 
         // As a server's queued pass does: the messages as they were committed, not as listed now.
@@ -51,14 +45,11 @@ public sealed class ForwardingMultiProcessTests
             await agent.ForwardAsync(spool.Spool, added, results.Enqueue, deadline.Token);
         }
         bool childEnded = await SmtpNextHop.WaitForAsync(() => child.HasExited, TimeSpan.FromSeconds(60));
-        _output.WriteLine("child sent " + childHop.Messages().Count + ", this process " + parentHop.Messages().Count + "; child: " + await childErrors);
-        await childOutput;
+        _output.WriteLine("child sent " + childHop.Messages().Count + ", this process " + parentHop.Messages().Count + "; child: " + await child.OutputAsync());
 
         Assert.True(childStarted && childEnded, "the child forwarder never started or never ended");
         Assert.All(results, result => Assert.Equal(ForwardOutcome.Sent, result.Outcome));
-        List<string> delivered = childHop.Messages().Concat(parentHop.Messages()).Select(message => Encoding.ASCII.GetString(message.Data)).ToList();
-        List<string> expected = Enumerable.Range(0, MessageCount).Select(i => Encoding.ASCII.GetString(ForwardingSpool.SimpleContent("message " + i))).ToList();
-        Assert.Equal(expected.OrderBy(text => text, StringComparer.Ordinal), delivered.OrderBy(text => text, StringComparer.Ordinal));
+        Assert.Equal(ForwardingSpool.ManyContents(MessageCount), ForwardingSpool.Delivered(childHop, parentHop));
         Assert.Equal(parentHop.Messages().Count, results.Count);
         Assert.Equal(0, spool.FileCount);
     }
