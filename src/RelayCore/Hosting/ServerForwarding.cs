@@ -96,7 +96,8 @@ internal sealed class ServerForwarding : IAsyncDisposable
         TimeSpan wait = new DateTime(Interlocked.Read(ref _retryAtTicks), DateTimeKind.Utc) - DateTime.UtcNow;
         if (wait <= TimeSpan.Zero)
         {
-            if (isComplete)
+            // With immediate mode the sessions keep no messages: what is left ready is for a listing to find, as in E-MailRelay.
+            if (isComplete && !_options.ForwardImmediately)
             {
                 _pump.RequestQueuedPass();
             }

@@ -111,10 +111,11 @@ internal sealed partial class SmtpSession
     private CancellationToken Token => _deadline.Token;
 
     /// <summary>Counts a committed message and, in proxy mode, keeps it for the pass after the disconnect.</summary>
+    /// <remarks>Not with immediate mode too: there the message is forwarded already, or in a forwarder's care, or withdrawn.</remarks>
     private void RememberStored(RelayMessage committed)
     {
         Interlocked.Increment(ref _storedCount);
-        if (_options.ForwardOnDisconnect)
+        if (_options.ForwardOnDisconnect && !_options.ForwardImmediately)
         {
             _stored ??= new List<RelayMessage>();
             if (_stored.Count < MaxRememberedStored)

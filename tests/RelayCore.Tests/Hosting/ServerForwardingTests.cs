@@ -2,6 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -165,6 +166,33 @@ public sealed class ServerForwardingTests
         await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == 3, "the left-over and the new messages forwarded");
 
         AssertEachArrivedOnce(rig.Hop, Prefilled(2).Concat(new[] { "proxied" }).ToArray());
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task ForwardOnDisconnectWithImmediate_ClientsOneAfterAnother_EachSentOnceAndNoPassTriesThemAgain()
+    {
+        var agentLog = new ConcurrentQueue<string>();
+        await using Rig rig = await StartAsync(o =>
+        {
+            o.ForwardOnDisconnect = o.ForwardImmediately = true;
+            o.Forwarding.Log = (level, text) => agentLog.Enqueue(text);
+        });
+        if (rig == null)
+        {
+            return;
+        }
+        string[] subjects = { "first", "second" };
+
+        for (int i = 0; i < subjects.Length; i++)
+        {
+            await SubmitAndQuitAsync(rig.Server, subjects[i]);
+            int done = i + 1;
+            await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == done && s.ForwardingRuns == done, "message " + done + " forwarded and its pass run");
+        }
+
+        AssertEachArrivedOnce(rig.Hop, subjects);
+        Assert.DoesNotContain(agentLog, line => line.StartsWith("skipped", StringComparison.Ordinal));
         Assert.Empty(rig.Server.AllSpoolFiles());
     }
 
