@@ -39,12 +39,22 @@ public sealed class ClaimedMessage : IDisposable
     /// <summary>Deletes the forwarded message: its envelope first, then its content.</summary>
     /// <remarks>In that order a crash can leave only a content file with no envelope, which recovery removes.</remarks>
     /// <exception cref="SpoolFileInUseException">A file stayed open in another process.</exception>
-    public void Complete()
+    public void Complete() => CompleteLater()();
+
+    /// <summary>
+    /// Settles the claim as forwarded now and returns the deletes to do, so that they can wait on the disk
+    /// on another thread. The claim stays held until they are done.
+    /// </summary>
+    /// <returns>The deletes of <see cref="Complete"/>; run it once.</returns>
+    internal Action CompleteLater()
     {
         Settle();
-        ContendedFile.Delete(Message.EnvelopePath);
-        ContendedFile.Delete(Message.ContentPath);
-        Unhold();
+        return () =>
+        {
+            ContendedFile.Delete(Message.EnvelopePath);
+            ContendedFile.Delete(Message.ContentPath);
+            Unhold();
+        };
     }
 
     /// <summary>

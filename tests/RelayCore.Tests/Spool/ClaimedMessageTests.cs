@@ -46,6 +46,37 @@ public sealed class ClaimedMessageTests
         Assert.Throws<System.InvalidOperationException>(() => claim.Complete());
     }
 
+    [Fact]
+    public async Task CompleteLater_BeforeTheDeletesRun_MessageStaysClaimedAndRecoveryLeavesIt()
+    {
+        using var temp = new TempSpool();
+        RelayMessage message = await temp.CommitAsync(Content);
+        ClaimedMessage claim = temp.Spool.TryClaim(message);
+
+        System.Action deletes = claim.CompleteLater();
+        claim.Dispose();
+        (int returned, _) = temp.Spool.Recover(System.TimeSpan.Zero);
+
+        Assert.True(claim.IsSettled);
+        Assert.Equal(0, returned);
+        Assert.Equal(RelayMessageState.Busy, temp.Spool.Get(message.Id).State);
+        deletes();
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
+    public async Task CompleteLater_DeletesRun_NextRecoveryFindsNothingAndTheIdIsFree()
+    {
+        using var temp = new TempSpool();
+        RelayMessage message = await temp.CommitAsync(Content);
+        ClaimedMessage claim = temp.Spool.TryClaim(message);
+
+        claim.CompleteLater()();
+
+        Assert.Equal((0, 0), temp.Spool.Recover(System.TimeSpan.Zero));
+        Assert.Throws<RelayMessageNotFoundException>(() => temp.Spool.Get(message.Id));
+    }
+
     private static async Task<RelayMessage> CommitToThreeAsync(TempSpool temp)
     {
         using IncomingMessage incoming = temp.Receive(Content, "alice@example.net");
