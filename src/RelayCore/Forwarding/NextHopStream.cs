@@ -165,9 +165,33 @@ internal sealed class NextHopStream : Stream
     {
         if (_greeting != null)
         {
-            _greetingBytes = _greeting.ToArray();
+            _greetingBytes = FirstReply(_greeting.ToArray());
             _greeting = null;
         }
+    }
+
+    /// <summary>
+    /// The greeting reply alone: what followed it before the client spoke came in clear, from the next hop or a man
+    /// in the middle, and replayed after STARTTLS it would pass for replies of the TLS session (CVE-2011-0411).
+    /// </summary>
+    private static byte[] FirstReply(byte[] received)
+    {
+        int lineStart = 0;
+        for (int i = 0; i < received.Length; i++)
+        {
+            if (received[i] != '\n')
+            {
+                continue;
+            }
+            // A reply's last line has no '-' after its code.
+            if (i - lineStart <= 3 || received[lineStart + 3] != '-')
+            {
+                Array.Resize(ref received, i + 1);
+                return received;
+            }
+            lineStart = i + 1;
+        }
+        return received;
     }
 
     /// <inheritdoc/>
