@@ -364,7 +364,7 @@ internal sealed class ForwardingRun
                 return false;
             }
             await SettleAsync(route, claim, report, timer.Elapsed).ConfigureAwait(false);
-            if (!report.IsSent && !client.IsConnected)
+            if (!report.IsSent && !client.IsConnected && !client.IsAbandoned)
             {
                 // A refusal that closed the session (421): the next hop is going away for now.
                 DeferRoute(route, null, "the next hop " + route.Hop + " closed the connection: " + report.ReplyText);
