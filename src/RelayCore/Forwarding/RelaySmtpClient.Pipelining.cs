@@ -36,7 +36,7 @@ internal sealed partial class RelaySmtpClient
     private SmtpReplyReader _replies;
     private SmtpCommandWriter _commands;
 
-    /// <summary>Whether the next transaction can be Relay's own: the next hop pipelines and the connection is in clear.</summary>
+    /// <summary>Whether the next transaction can be Relay's own: the next hop pipelines and the plaintext of the connection is at hand.</summary>
     private bool CanPipeline => _plainStream != null && (Capabilities & SmtpCapabilities.Pipelining) != 0;
 
     private async Task<TransferReport> TransferPipelinedAsync(

@@ -56,11 +56,11 @@ internal sealed partial class RelaySmtpClient : SmtpClient
     public override bool IsConnected => !_isClosed && base.IsConnected;
 
     /// <inheritdoc/>
-    /// <remarks>Relay negotiates TLS itself (MailKit is handed the TLS stream), so MailKit alone would say no.</remarks>
-    public override bool IsSecure => _tls != null || base.IsSecure;
+    /// <remarks>Relay negotiates TLS itself and hands MailKit the TLS stream, so MailKit alone would say no.</remarks>
+    public override bool IsSecure => _tls != null;
 
     /// <summary>The TLS protocol of the session, e.g. <c>Tls13</c>; null without TLS.</summary>
-    internal string TlsProtocol => _tls != null ? _tls.SslProtocol.ToString() : IsSecure ? SslProtocol.ToString() : null;
+    internal string TlsProtocol => _tls?.SslProtocol.ToString();
 
     /// <summary>The negotiated cipher suite (the cipher and its strength where the platform cannot name the suite); null without TLS.</summary>
     internal string TlsCipher
@@ -80,8 +80,8 @@ internal sealed partial class RelaySmtpClient : SmtpClient
     }
 
     /// <summary>
-    /// Hands the client the connection MailKit talks over, when MailKit writes it in clear (no TLS, or
-    /// no STARTTLS offered): the pipelined transaction then reads and writes it directly.
+    /// Hands the client the plaintext side of the connection MailKit talks over (the connection itself,
+    /// or Relay's TLS stream over it): the pipelined transaction reads and writes it directly, between MailKit's commands.
     /// </summary>
     /// <param name="plainStream">A stream over the same bytes MailKit reads and writes.</param>
     /// <param name="connection">What closes the connection (the socket, or the SOCKS stream).</param>
