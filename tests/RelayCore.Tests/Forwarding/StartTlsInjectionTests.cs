@@ -3,6 +3,7 @@
 
 using System;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
@@ -61,6 +62,8 @@ public sealed class StartTlsInjectionTests
         context.Options.SkipCertificateValidation = true;
         using RelaySmtpClient client = await new NextHopConnector(context.Options).ConnectAsync(hop.Address, null, context.Token);
         Assert.True(client.IsSecure);
+        // The transcript shows what the TLS session answered to EHLO, last, as it came.
+        Assert.Equal("250 8BITMIME", client.Transcript.Lines.Last(line => !line.FromClient).Text);
         return client.Capabilities;
     }
 
