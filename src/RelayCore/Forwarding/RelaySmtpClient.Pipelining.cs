@@ -182,9 +182,20 @@ internal sealed partial class RelaySmtpClient
             Close(abandoned: true);
             return refusal;
         }
-        await _commands.AppendCommandAsync(_plainStream, "RSET", deadline).ConfigureAwait(false);
-        await _commands.FlushAsync(_plainStream, deadline).ConfigureAwait(false);
-        (int code, _) = await _replies.ReadAsync(_plainStream, deadline).ConfigureAwait(false);
+        int code;
+        try
+        {
+            await _commands.AppendCommandAsync(_plainStream, "RSET", deadline).ConfigureAwait(false);
+            await _commands.FlushAsync(_plainStream, deadline).ConfigureAwait(false);
+            (code, _) = await _replies.ReadAsync(_plainStream, deadline).ConfigureAwait(false);
+        }
+        catch (Exception error) when (error is IOException || error is SocketException || error is ObjectDisposedException ||
+            error is SmtpProtocolException || error is OperationCanceledException)
+        {
+            // The refusal was the next hop's verdict on the message; a connection lost while cleaning up after it does not undo it.
+            Close(abandoned: false);
+            return refusal;
+        }
         if (!IsPositive(code))
         {
             // A session that refuses RSET is in no state to trust; the next message gets a new one.
