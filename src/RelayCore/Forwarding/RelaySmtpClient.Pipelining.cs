@@ -50,24 +50,6 @@ internal sealed partial class RelaySmtpClient
     {
         _replies ??= new SmtpReplyReader(Transcript, ResponseTimeout);
         _commands ??= new SmtpCommandWriter(Transcript, ResponseTimeout);
-        TransferReport report = await RunTransactionAsync(recipients, from, bodyType, international, content, forwardToSome, cancellationToken).ConfigureAwait(false);
-        if (_replies.HasUnreadInput && IsConnected)
-        {
-            // More replies than commands: the next hop is out of step with this client, so the session is not used again.
-            Close(abandoned: true);
-        }
-        return report;
-    }
-
-    private async Task<TransferReport> RunTransactionAsync(
-        IReadOnlyList<string> recipients,
-        string from,
-        MessageBodyType bodyType,
-        bool international,
-        SpooledContentFile content,
-        bool forwardToSome,
-        CancellationToken cancellationToken)
-    {
         bool chunking = (Capabilities & SmtpCapabilities.Chunking) != 0;
         bool lastInGroup = chunking && (forwardToSome || recipients.Count == 1);
         Stream stream = _plainStream;
@@ -162,6 +144,14 @@ internal sealed partial class RelaySmtpClient
                 throw new IOException("The connection to " + NextHop + " broke: " + error.Message, error);
             }
             throw;
+        }
+        finally
+        {
+            if (_replies.HasUnreadInput && IsConnected)
+            {
+                // More replies than commands: the next hop is out of step with this client, so the session is not used again.
+                Close(abandoned: true);
+            }
         }
     }
 
