@@ -145,6 +145,14 @@ internal sealed partial class RelaySmtpClient
             }
             throw;
         }
+        finally
+        {
+            if (_replies.HasUnreadInput && IsConnected)
+            {
+                // More replies than commands: the next hop is out of step with this client, so the session is not used again.
+                Close(abandoned: true);
+            }
+        }
     }
 
     /// <summary>The refusal that MAIL FROM or the RCPTs decide, or null when the transaction may go on.</summary>

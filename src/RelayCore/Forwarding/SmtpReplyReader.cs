@@ -38,6 +38,9 @@ internal sealed class SmtpReplyReader : IDisposable
         _timeout = timeout;
     }
 
+    /// <summary>Whether bytes the next hop sent wait unread after the replies read so far: after a transaction, more replies than commands.</summary>
+    internal bool HasUnreadInput => _end > _start;
+
     /// <summary>Reads one whole reply: its code and its text (the lines after the code, joined with LF, as MailKit reports them).</summary>
     /// <exception cref="SmtpProtocolException">The next hop closed the connection or sent something that is not a reply.</exception>
     /// <exception cref="IOException">The connection broke.</exception>

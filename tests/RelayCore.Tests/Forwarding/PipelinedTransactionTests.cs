@@ -4,7 +4,10 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Net;
+using System.Net.Sockets;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using RelayCore.Forwarding;
 using RelayCore.Spool;
@@ -311,6 +314,81 @@ public sealed class PipelinedTransactionTests
         Assert.Equal(to, received.ToRemote);
         byte[] stored = System.IO.File.ReadAllBytes(System.IO.Path.ChangeExtension(envelopePath, ".content"));
         Assert.Equal(content, stored.Skip(stored.Length - content.Length).ToArray());
+    }
+
+    [Fact]
+    public async Task Transfer_NextHopSendsAnExtraReply_SessionDroppedAndNextMessageSentOnANewOne()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var deadline = new CancellationTokenSource(TestServer.Deadline);
+        Task<int> hop = ServeOutOfStepAsync(listener, deadline.Token);
+        using var spool = new ForwardingSpool();
+        await spool.AddManyAsync(2);
+
+        (ForwardingSummary summary, List<ForwardResult> _) = await spool.ForwardAsync(
+            ForwardingSpool.Options(RelayCore.Net.NextHopAddress.Parse("127.0.0.1:" + ((IPEndPoint)listener.LocalEndpoint).Port)));
+        listener.Stop();
+
+        Assert.Equal(2, summary.Sent);
+        Assert.Equal(2, await hop);
+    }
+
+    /// <summary>
+    /// A next hop that answers each message's end of data with one reply too many ("250 extra"); a client
+    /// that kept the session would take that line as the next MAIL's reply. Returns the messages it took.
+    /// </summary>
+    private static async Task<int> ServeOutOfStepAsync(TcpListener listener, CancellationToken cancellationToken)
+    {
+        int messages = 0;
+        for (int connection = 0; connection < 3; connection++)
+        {
+            TcpClient client;
+            try
+            {
+                client = await listener.AcceptTcpClientAsync(cancellationToken);
+            }
+            catch (Exception error) when (error is OperationCanceledException || error is SocketException || error is ObjectDisposedException)
+            {
+                break;
+            }
+            using (client)
+            {
+                NetworkStream stream = client.GetStream();
+                var received = new StringBuilder();
+                var buffer = new byte[65536];
+                async Task<bool> ReadUntilAsync(string end)
+                {
+                    while (!received.ToString().Contains(end, StringComparison.Ordinal))
+                    {
+                        int read = await stream.ReadAsync(buffer, cancellationToken);
+                        if (read == 0)
+                        {
+                            return false;
+                        }
+                        received.Append(Encoding.ASCII.GetString(buffer, 0, read));
+                    }
+                    received.Clear();
+                    return true;
+                }
+                Task SendAsync(string text) => stream.WriteAsync(Encoding.ASCII.GetBytes(text), cancellationToken).AsTask();
+
+                await SendAsync("220 out-of-step.test\r\n");
+                await ReadUntilAsync("\r\n");
+                await SendAsync("250-out-of-step.test\r\n250 PIPELINING\r\n");
+                while (await ReadUntilAsync("DATA\r\n"))
+                {
+                    await SendAsync("250 sender ok\r\n250 recipient ok\r\n354 go ahead\r\n");
+                    if (!await ReadUntilAsync("\r\n.\r\n"))
+                    {
+                        break;
+                    }
+                    messages++;
+                    await SendAsync("250 queued\r\n250 extra\r\n");
+                }
+            }
+        }
+        return messages;
     }
 
     private Task<SmtpNextHop> StartAsync(bool chunking, params string[] options) =>
