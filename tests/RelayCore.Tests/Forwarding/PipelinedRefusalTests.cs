@@ -16,7 +16,7 @@ using Xunit;
 
 namespace RelayCore.Tests.Forwarding;
 
-/// <summary>The pipelined transaction against a next hop that hangs up while Relay cleans up after a refusal.</summary>
+/// <summary>Relay's pipelined transaction, and MailKit's, against a next hop that hangs up while Relay cleans up after a refusal.</summary>
 public sealed class PipelinedRefusalTests
 {
     [Fact]
@@ -29,6 +29,24 @@ public sealed class PipelinedRefusalTests
 
         (ForwardingSummary summary, List<ForwardResult> results) = await spool.ForwardAsync(ForwardingSpool.Options(hop.Address));
 
+        AssertFailedWith550(spool, summary, results);
+    }
+
+    [Fact]
+    public async Task Transfer_NoPipeliningRecipientRefused5xxThenConnectionDroppedAtRset_MessageFailedWithTheRefusal()
+    {
+        // MailKit's transaction (a next hop without PIPELINING): RCPT refused, then the connection dropped at RSET.
+        await using var hop = DroppingHop.Start(null);
+        using var spool = new ForwardingSpool();
+        await spool.AddAsync(ForwardingSpool.SimpleContent("refused"), new[] { "nobody@example.net" });
+
+        (ForwardingSummary summary, List<ForwardResult> results) = await spool.ForwardAsync(ForwardingSpool.Options(hop.Address));
+
+        AssertFailedWith550(spool, summary, results);
+    }
+
+    private static void AssertFailedWith550(ForwardingSpool spool, ForwardingSummary summary, List<ForwardResult> results)
+    {
         ForwardResult result = Assert.Single(results);
         Assert.Equal((ForwardOutcome.Failed, (int?)550), (result.Outcome, result.ReplyCode));
         Assert.Equal(1, summary.Failed);
@@ -36,7 +54,7 @@ public sealed class PipelinedRefusalTests
         Assert.Equal(550, Assert.Single(bad.Envelope.Reasons).Code);
     }
 
-    /// <summary>A next hop that offers PIPELINING, answers the group with fixed replies, and closes the connection at the next command.</summary>
+    /// <summary>A next hop that answers the group with fixed replies (or, given none, offers no PIPELINING and refuses the RCPT), and closes the connection at the next command.</summary>
     private sealed class DroppingHop : IAsyncDisposable
     {
         private readonly TcpListener _listener;
@@ -81,7 +99,23 @@ public sealed class PipelinedRefusalTests
             {
                 if (line.StartsWith("EHLO", StringComparison.OrdinalIgnoreCase))
                 {
-                    await writer.WriteAsync("250-dropping.test\r\n250 PIPELINING\r\n");
+                    await writer.WriteAsync(groupReplies != null ? "250-dropping.test\r\n250 PIPELINING\r\n" : "250 dropping.test\r\n");
+                }
+                else if (groupReplies == null)
+                {
+                    // One command at a time: MAIL accepted, RCPT refused, and the command after that never answered.
+                    if (line.StartsWith("MAIL", StringComparison.OrdinalIgnoreCase))
+                    {
+                        await writer.WriteAsync("250 2.1.0 sender ok\r\n");
+                    }
+                    else if (line.StartsWith("RCPT", StringComparison.OrdinalIgnoreCase))
+                    {
+                        await writer.WriteAsync("550 5.1.1 no such user\r\n");
+                    }
+                    else
+                    {
+                        return;
+                    }
                 }
                 else if (line.StartsWith("DATA", StringComparison.OrdinalIgnoreCase))
                 {
