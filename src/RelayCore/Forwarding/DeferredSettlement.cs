@@ -9,22 +9,23 @@ using System.Threading.Tasks;
 namespace RelayCore.Forwarding;
 
 /// <summary>
-/// The blocking spool work that settles one run's sent messages (deleting their files), done on a few
-/// dedicated threads that the process shares, so that a connection goes on to its next message meanwhile.
+/// The blocking spool work that settles one run's sent messages (deleting their content, letting go of their
+/// claims), done on a few dedicated threads that the process shares, so that a connection goes on to its next
+/// message meanwhile.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Deleting a file waits on the disk where the file system discards freed blocks synchronously (ext4 mounted
+/// Freeing a file waits on the disk where the file system discards freed blocks synchronously (ext4 mounted
 /// with <c>discard</c> and no journal, as on the benchmark machines): more than a millisecond per file one at a
-/// time, about a tenth of that with many deletes in flight. On the connection's own path those two waits per
-/// message held each connection near 400 messages per second. Dedicated threads, because a thread-pool thread
-/// blocked in a system call is one the sessions and connections cannot use.
+/// time, about a tenth of that with many in flight. On the connection's own path those two waits per message
+/// (the content's delete, the envelope's release) held each connection near 400 messages per second. Dedicated
+/// threads, because a thread-pool thread blocked in a system call is one the sessions and connections cannot use.
 /// </para>
 /// <para>
-/// A claim stays held (its lock and the in-process hold) until its files are gone, so no recovery, here or in
-/// another process, takes the message meanwhile. A crash in that moment leaves a claim that recovery returns to
-/// ready and a later run sends again, as a crash between the next hop's reply and the delete always could; at
-/// most <see cref="MaxPending"/> settlements wait per run, which bounds that window.
+/// The envelope of a sent message is deleted before its settlement is queued (see
+/// <see cref="RelayCore.Spool.ClaimedMessage.CompleteLater"/>), so a crash while settlements wait never sends a
+/// message twice; it leaves at most orphaned content files, which recovery removes. At most
+/// <see cref="MaxPending"/> settlements wait per run.
 /// </para>
 /// </remarks>
 internal sealed class DeferredSettlement
