@@ -34,8 +34,11 @@ internal sealed class DeferredSettlement
     internal const int MaxPending = 64;
 
     // A plain monitor queue: BlockingCollection's semaphore spins (sched_yield) before it sleeps, on every thread, per item.
+    // It also guards the two counts: threads alive, and threads waiting for work.
     private static readonly Queue<Action> s_work = new Queue<Action>();
-    private static int s_isStarted;
+    private static readonly TimeSpan s_idleExit = TimeSpan.FromSeconds(30);
+    private static int s_threads;
+    private static int s_idle;
 
     private readonly SemaphoreSlim _slots = new SemaphoreSlim(MaxPending, MaxPending);
 
@@ -67,11 +70,24 @@ internal sealed class DeferredSettlement
             Finish(pending);
             return;
         }
-        EnsureStarted();
+        bool isNewThreadNeeded = false;
         lock (s_work)
         {
             s_work.Enqueue(() => Run(work, pending));
-            Monitor.Pulse(s_work);
+            if (s_idle > 0)
+            {
+                Monitor.Pulse(s_work);
+            }
+            else if (s_threads < ThreadCount)
+            {
+                s_threads++;
+                isNewThreadNeeded = true;
+            }
+        }
+        if (isNewThreadNeeded)
+        {
+            // Background: they hold no state of their own, and a process must be able to exit past them.
+            new Thread(Settle) { IsBackground = true, Name = "Relay settle" }.Start();
         }
     }
 
@@ -88,19 +104,7 @@ internal sealed class DeferredSettlement
         return Volatile.Read(ref _error);
     }
 
-    private static void EnsureStarted()
-    {
-        if (Interlocked.Exchange(ref s_isStarted, 1) != 0)
-        {
-            return;
-        }
-        for (int i = 0; i < ThreadCount; i++)
-        {
-            // Background: they hold no state of their own, and a process must be able to exit past them.
-            new Thread(Settle) { IsBackground = true, Name = "Relay settle " + i }.Start();
-        }
-    }
-
+    /// <summary>A settling thread: runs queued work until none came for a while (so an idle process keeps no threads).</summary>
     private static void Settle()
     {
         while (true)
@@ -110,7 +114,15 @@ internal sealed class DeferredSettlement
             {
                 while (s_work.Count == 0)
                 {
-                    Monitor.Wait(s_work);
+                    s_idle++;
+                    bool isPulsed = Monitor.Wait(s_work, s_idleExit);
+                    s_idle--;
+                    if (!isPulsed && s_work.Count == 0)
+                    {
+                        // Counted down under the lock: work queued from now on starts a thread of its own.
+                        s_threads--;
+                        return;
+                    }
                 }
                 work = s_work.Dequeue();
             }
