@@ -9,22 +9,23 @@ using System.Threading.Tasks;
 namespace RelayCore.Forwarding;
 
 /// <summary>
-/// The blocking spool work that settles one run's sent messages (deleting their files), done on a few
-/// dedicated threads that the process shares, so that a connection goes on to its next message meanwhile.
+/// The blocking spool work that settles one run's sent messages (deleting their content, letting go of their
+/// claims), done on a few dedicated threads that the process shares, so that a connection goes on to its next
+/// message meanwhile.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Deleting a file waits on the disk where the file system discards freed blocks synchronously (ext4 mounted
+/// Freeing a file waits on the disk where the file system discards freed blocks synchronously (ext4 mounted
 /// with <c>discard</c> and no journal, as on the benchmark machines): more than a millisecond per file one at a
-/// time, about a tenth of that with many deletes in flight. On the connection's own path those two waits per
-/// message held each connection near 400 messages per second. Dedicated threads, because a thread-pool thread
-/// blocked in a system call is one the sessions and connections cannot use.
+/// time, about a tenth of that with many in flight. On the connection's own path those two waits per message
+/// (the content's delete, the envelope's release) held each connection near 400 messages per second. Dedicated
+/// threads, because a thread-pool thread blocked in a system call is one the sessions and connections cannot use.
 /// </para>
 /// <para>
-/// A claim stays held (its lock and the in-process hold) until its files are gone, so no recovery, here or in
-/// another process, takes the message meanwhile. A crash in that moment leaves a claim that recovery returns to
-/// ready and a later run sends again, as a crash between the next hop's reply and the delete always could; at
-/// most <see cref="MaxPending"/> settlements wait per run, which bounds that window.
+/// The envelope of a sent message is deleted before its settlement is queued (see
+/// <see cref="RelayCore.Spool.ClaimedMessage.CompleteLater"/>), so a crash while settlements wait never sends a
+/// message twice; it leaves at most orphaned content files, which recovery removes. At most
+/// <see cref="MaxPending"/> settlements wait per run.
 /// </para>
 /// </remarks>
 internal sealed class DeferredSettlement
@@ -33,8 +34,11 @@ internal sealed class DeferredSettlement
     internal const int MaxPending = 64;
 
     // A plain monitor queue: BlockingCollection's semaphore spins (sched_yield) before it sleeps, on every thread, per item.
+    // It also guards the two counts: threads alive, and threads waiting for work.
     private static readonly Queue<Action> s_work = new Queue<Action>();
-    private static int s_isStarted;
+    private static readonly TimeSpan s_idleExit = TimeSpan.FromSeconds(30);
+    private static int s_threads;
+    private static int s_idle;
 
     private readonly SemaphoreSlim _slots = new SemaphoreSlim(MaxPending, MaxPending);
 
@@ -66,11 +70,24 @@ internal sealed class DeferredSettlement
             Finish(pending);
             return;
         }
-        EnsureStarted();
+        bool isNewThreadNeeded = false;
         lock (s_work)
         {
             s_work.Enqueue(() => Run(work, pending));
-            Monitor.Pulse(s_work);
+            if (s_idle > 0)
+            {
+                Monitor.Pulse(s_work);
+            }
+            else if (s_threads < ThreadCount)
+            {
+                s_threads++;
+                isNewThreadNeeded = true;
+            }
+        }
+        if (isNewThreadNeeded)
+        {
+            // Background: they hold no state of their own, and a process must be able to exit past them.
+            new Thread(Settle) { IsBackground = true, Name = "Relay settle" }.Start();
         }
     }
 
@@ -87,19 +104,7 @@ internal sealed class DeferredSettlement
         return Volatile.Read(ref _error);
     }
 
-    private static void EnsureStarted()
-    {
-        if (Interlocked.Exchange(ref s_isStarted, 1) != 0)
-        {
-            return;
-        }
-        for (int i = 0; i < ThreadCount; i++)
-        {
-            // Background: they hold no state of their own, and a process must be able to exit past them.
-            new Thread(Settle) { IsBackground = true, Name = "Relay settle " + i }.Start();
-        }
-    }
-
+    /// <summary>A settling thread: runs queued work until none came for a while (so an idle process keeps no threads).</summary>
     private static void Settle()
     {
         while (true)
@@ -109,7 +114,15 @@ internal sealed class DeferredSettlement
             {
                 while (s_work.Count == 0)
                 {
-                    Monitor.Wait(s_work);
+                    s_idle++;
+                    bool isPulsed = Monitor.Wait(s_work, s_idleExit);
+                    s_idle--;
+                    if (!isPulsed && s_work.Count == 0)
+                    {
+                        // Counted down under the lock: work queued from now on starts a thread of its own.
+                        s_threads--;
+                        return;
+                    }
                 }
                 work = s_work.Dequeue();
             }

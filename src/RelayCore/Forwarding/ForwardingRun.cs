@@ -381,8 +381,9 @@ internal sealed class ForwardingRun
         Action deletes = null;
         if (report.IsSent && report.Rejected.Count == 0)
         {
-            // The common case waits on the disk (see DeferredSettlement) while this connection sends the next message.
-            deletes = claim.CompleteLater();
+            // The common case: the envelope goes now, the rest waits on the disk (see DeferredSettlement) while
+            // this connection sends the next message.
+            RecordSettlement(message, outcome, () => deletes = claim.CompleteLater());
         }
         else
         {

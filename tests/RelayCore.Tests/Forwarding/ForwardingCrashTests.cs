@@ -35,6 +35,9 @@ public sealed class ForwardingCrashTests
         using ForwardingChild child = ForwardingChild.Start(spool.Path, stalling.Address);
 
         bool stalled = await SmtpNextHop.WaitForAsync(() => stalling.Stalls > 0 || child.HasExited, TimeSpan.FromSeconds(30));
+        // The sent messages' contents go on the child's settling threads: killed before that, it leaves orphaned
+        // content files (for a later recovery), never a message to send again; this test wants an empty spool at the end.
+        bool settled = await SmtpNextHop.WaitForAsync(() => spool.FileCount == 2 * (MessageCount - AcceptedBeforeStall) || child.HasExited, TimeSpan.FromSeconds(30));
         (int returnedWhileAlive, int _) = spool.Spool.Recover();
         int busyWhileAlive = spool.InState(RelayMessageState.Busy).Count;
         await child.KillAsync();
@@ -43,6 +46,7 @@ public sealed class ForwardingCrashTests
         (ForwardingSummary second, List<ForwardResult> _) = await spool.ForwardAsync(ForwardingSpool.Options(healthy.Address));
 
         Assert.True(stalled && stalling.Stalls > 0, "the child never reached the stalled DATA");
+        Assert.True(settled, "the child never settled the messages it sent");
         Assert.Equal(0, returnedWhileAlive);
         Assert.Equal(1, busyWhileAlive);
         Assert.Equal(1, busyAfterKill);

@@ -47,20 +47,21 @@ public sealed class ClaimedMessageTests
     }
 
     [Fact]
-    public async Task CompleteLater_BeforeTheDeletesRun_MessageStaysClaimedAndRecoveryLeavesIt()
+    public async Task CompleteLater_BeforeTheRestRuns_EnvelopeIsGoneAndRecoveryLeavesTheHeldContent()
     {
         using var temp = new TempSpool();
         RelayMessage message = await temp.CommitAsync(Content);
         ClaimedMessage claim = temp.Spool.TryClaim(message);
 
-        System.Action deletes = claim.CompleteLater();
+        System.Action rest = claim.CompleteLater();
         claim.Dispose();
-        (int returned, _) = temp.Spool.Recover(System.TimeSpan.Zero);
+        (int returned, int removed) = temp.Spool.Recover(System.TimeSpan.Zero);
 
         Assert.True(claim.IsSettled);
-        Assert.Equal(0, returned);
-        Assert.Equal(RelayMessageState.Busy, temp.Spool.Get(message.Id).State);
-        deletes();
+        Assert.Equal((0, 0), (returned, removed));
+        Assert.Throws<RelayMessageNotFoundException>(() => temp.Spool.Get(message.Id));
+        Assert.Equal(new[] { message.ContentPath }, Directory.GetFiles(temp.Path));
+        rest();
         Assert.Empty(Directory.GetFiles(temp.Path));
     }
 
