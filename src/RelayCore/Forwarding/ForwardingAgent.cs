@@ -61,7 +61,26 @@ public sealed class ForwardingAgent : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="spool"/> is null.</exception>
     /// <exception cref="ObjectDisposedException">The agent was disposed.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
-    public async Task<ForwardingSummary> ForwardAsync(SpoolDirectory spool, IEnumerable<RelayMessage> messages, Action<ForwardResult> onResult, CancellationToken cancellationToken)
+    public Task<ForwardingSummary> ForwardAsync(SpoolDirectory spool, IEnumerable<RelayMessage> messages, Action<ForwardResult> onResult, CancellationToken cancellationToken) =>
+        RunAsync(spool, messages, recover: messages == null, onResult, cancellationToken);
+
+    /// <summary>Forwards every ready message of a spool, oldest first, recovering the spool first only when asked.</summary>
+    /// <remarks>
+    /// Without recovery a pass costs one directory listing: for frequent passes (a server's, after each submitting
+    /// client) over a spool that this process recovered at its start and whose claims its own forwarder settles.
+    /// </remarks>
+    /// <param name="spool">The spool.</param>
+    /// <param name="recover">Whether to return abandoned claims to ready and remove incomplete receipts first (<see cref="SpoolDirectory.Recover()"/>).</param>
+    /// <param name="onResult">Called once per message as it settles (never concurrently); may be null. Messages another process holds are skipped without a result.</param>
+    /// <param name="cancellationToken">Stops the run; messages in flight return to ready, never left busy or deleted unsent.</param>
+    /// <returns>The run's totals.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="spool"/> is null.</exception>
+    /// <exception cref="ObjectDisposedException">The agent was disposed.</exception>
+    /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
+    public Task<ForwardingSummary> ForwardReadyAsync(SpoolDirectory spool, bool recover, Action<ForwardResult> onResult, CancellationToken cancellationToken) =>
+        RunAsync(spool, null, recover, onResult, cancellationToken);
+
+    private async Task<ForwardingSummary> RunAsync(SpoolDirectory spool, IEnumerable<RelayMessage> messages, bool recover, Action<ForwardResult> onResult, CancellationToken cancellationToken)
     {
         if (spool == null)
         {
@@ -73,7 +92,7 @@ public sealed class ForwardingAgent : IAsyncDisposable
         }
         cancellationToken.ThrowIfCancellationRequested();
         var run = new ForwardingRun(_options, _connect, _idle, spool, onResult, cancellationToken);
-        await run.RunAsync(messages, _options.MaxConnections).ConfigureAwait(false);
+        await run.RunAsync(messages, recover, _options.MaxConnections).ConfigureAwait(false);
         return run.Summary;
     }
 

@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using MailKit;
@@ -32,6 +33,7 @@ internal sealed class ForwardingRun
     private readonly Action<ForwardResult> _onResult;
     private readonly CancellationToken _cancellationToken;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly DeferredSettlement _settlement = new DeferredSettlement();
 
     // The queue: routes in the order first listed, each with its pending messages; guarded by _queueLock.
     private readonly object _queueLock = new object();
@@ -71,23 +73,40 @@ internal sealed class ForwardingRun
     /// Runs the producer (listing the messages into their routes' queues) and the workers at once, so
     /// sending starts with the first message listed rather than after the whole spool was read.
     /// </summary>
-    /// <param name="messages">The messages; null to recover the spool and take every ready message.</param>
+    /// <param name="messages">The messages; null to take every ready message of the spool.</param>
+    /// <param name="recover">With no messages given: whether to recover the spool (<see cref="SpoolDirectory.Recover()"/>) before listing it.</param>
     /// <param name="workers">Parallel connections.</param>
-    internal Task RunAsync(IEnumerable<RelayMessage> messages, int workers)
+    internal async Task RunAsync(IEnumerable<RelayMessage> messages, bool recover, int workers)
     {
-        Task producer = Task.Run(() => Produce(messages), CancellationToken.None);
+        Task producer = Task.Run(() => Produce(messages, recover), CancellationToken.None);
         IEnumerable<Task> consumers = Enumerable.Range(0, workers).Select(_ => Task.Run(WorkAsync, CancellationToken.None));
-        return Task.WhenAll(consumers.Concat(new[] { producer }));
+        Exception settlementError;
+        try
+        {
+            await Task.WhenAll(consumers.Concat(new[] { producer })).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Cancelled or not, the run ends with every sent message's files gone and its result reported.
+            settlementError = await _settlement.DrainAsync().ConfigureAwait(false);
+        }
+        if (settlementError != null)
+        {
+            ExceptionDispatchInfo.Capture(settlementError).Throw();
+        }
     }
 
     /// <summary>Groups the messages by route, in their order; a message whose ForwardToAddress cannot be parsed fails at once.</summary>
-    private void Produce(IEnumerable<RelayMessage> messages)
+    private void Produce(IEnumerable<RelayMessage> messages, bool recover)
     {
         try
         {
             if (messages == null)
             {
-                _spool.Recover();
+                if (recover)
+                {
+                    _spool.Recover();
+                }
                 messages = _spool.Find(null, s_readyOnly);
             }
             var byKey = new Dictionary<string, ForwardRoute>(StringComparer.Ordinal);
@@ -344,8 +363,8 @@ internal sealed class ForwardingRun
                 Report(claim.Message, ForwardOutcome.Deferred, route, null, "unexpected error: " + error.Message, null, timer.Elapsed);
                 return false;
             }
-            Settle(route, claim, report, timer.Elapsed);
-            if (!report.IsSent && !client.IsConnected)
+            await SettleAsync(route, claim, report, timer.Elapsed).ConfigureAwait(false);
+            if (!report.IsSent && !client.IsConnected && !client.IsAbandoned)
             {
                 // A refusal that closed the session (421): the next hop is going away for now.
                 DeferRoute(route, null, "the next hop " + route.Hop + " closed the connection: " + report.ReplyText);
@@ -355,36 +374,53 @@ internal sealed class ForwardingRun
         }
     }
 
-    private void Settle(ForwardRoute route, ClaimedMessage claim, TransferReport report, TimeSpan elapsed)
+    private async Task SettleAsync(ForwardRoute route, ClaimedMessage claim, TransferReport report, TimeSpan elapsed)
     {
         RelayMessage message = claim.Message;
         ForwardOutcome outcome = report.IsSent ? ForwardOutcome.Sent : report.IsPermanent ? ForwardOutcome.Failed : ForwardOutcome.Deferred;
+        Action deletes = null;
+        if (report.IsSent && report.Rejected.Count == 0)
+        {
+            // The common case: the envelope goes now, the rest waits on the disk (see DeferredSettlement) while
+            // this connection sends the next message.
+            RecordSettlement(message, outcome, () => deletes = claim.CompleteLater());
+        }
+        else
+        {
+            RecordSettlement(message, outcome, () =>
+            {
+                if (report.IsSent)
+                {
+                    RecipientRejection first = report.Rejected[0];
+                    claim.CompleteForSome(report.RejectedAddresses, "recipient refused: " + first.Text, first.Code);
+                }
+                else if (outcome == ForwardOutcome.Failed)
+                {
+                    claim.MarkBad(report.ReplyText, report.ReplyCode);
+                }
+                else
+                {
+                    claim.Release();
+                }
+            });
+        }
+        // Through the settlement's queue either way, so a connection's results come in the order it sent them.
+        await _settlement.EnqueueAsync(
+            deletes == null ? null : () => RecordSettlement(message, outcome, deletes),
+            () => Report(message, outcome, route, report.ReplyCode, report.ReplyText, report, elapsed)).ConfigureAwait(false);
+    }
+
+    /// <summary>Updates the spool for a settled message; a failure is logged, since the next hop's answer stands.</summary>
+    private void RecordSettlement(RelayMessage message, ForwardOutcome outcome, Action update)
+    {
         try
         {
-            if (report.IsSent && report.Rejected.Count > 0)
-            {
-                RecipientRejection first = report.Rejected[0];
-                claim.CompleteForSome(report.RejectedAddresses, "recipient refused: " + first.Text, first.Code);
-            }
-            else if (report.IsSent)
-            {
-                claim.Complete();
-            }
-            else if (outcome == ForwardOutcome.Failed)
-            {
-                claim.MarkBad(report.ReplyText, report.ReplyCode);
-            }
-            else
-            {
-                claim.Release();
-            }
+            update();
         }
         catch (Exception error) when (error is IOException || error is UnauthorizedAccessException)
         {
-            // The next hop's answer stands; only the spool could not record it.
             Log(RelayLogLevel.Error, message.Id + ": " + outcome + " but the spool could not be updated: " + error.Message);
         }
-        Report(message, outcome, route, report.ReplyCode, report.ReplyText, report, elapsed);
     }
 
     /// <summary>Defers a route for the rest of the run: the given message (not claimed, or released) and every one still queued.</summary>

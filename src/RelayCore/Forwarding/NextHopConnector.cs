@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Threading;
@@ -146,13 +147,6 @@ internal sealed class NextHopConnector
     {
         string hopText = hop.ToString();
         string tlsName = TlsName(hop);
-        SecureSocketOptions secure = _options.Tls switch
-        {
-            ClientTlsMode.None => SecureSocketOptions.None,
-            ClientTlsMode.StartTls => SecureSocketOptions.StartTls,
-            ClientTlsMode.Implicit => SecureSocketOptions.SslOnConnect,
-            _ => SecureSocketOptions.StartTlsWhenAvailable,
-        };
         Socket socket = null;
         Stream proxied = null;
         var clock = Stopwatch.StartNew();
@@ -171,22 +165,31 @@ internal sealed class NextHopConnector
             }
         }
         Log(RelayLogLevel.Debug, "forward " + hopText + ": connected in " + clock.ElapsedMilliseconds + " ms");
+        // The connection and its TLS are Relay's and MailKit talks over them, so the pipelined transaction reaches the plaintext in every mode.
+        Stream connection = proxied ?? new NetworkStream(socket, ownsSocket: true);
         try
         {
-            if (socket != null)
+            Stream plain = connection;
+            if (_options.Tls == ClientTlsMode.Implicit)
             {
-                await client.ConnectAsync(socket, tlsName, hop.Port, secure, cancellationToken).ConfigureAwait(false);
+                plain = await NegotiateTlsAsync(client, connection, tlsName, cancellationToken).ConfigureAwait(false);
             }
-            else
+            var stream = new NextHopStream(plain, connection, _options.ResponseTimeout);
+            await client.ConnectAsync(stream, tlsName, hop.Port, SecureSocketOptions.None, cancellationToken).ConfigureAwait(false);
+            if ((_options.Tls == ClientTlsMode.StartTls || _options.Tls == ClientTlsMode.StartTlsWhenOffered) && (client.Capabilities & SmtpCapabilities.StartTLS) != 0)
             {
-                await client.ConnectAsync(proxied, tlsName, hop.Port, secure, cancellationToken).ConfigureAwait(false);
+                plain = await StartTlsAsync(client, stream, connection, hop, tlsName, cancellationToken).ConfigureAwait(false);
             }
+            else if (_options.Tls == ClientTlsMode.StartTls)
+            {
+                throw new NotSupportedException("The next hop does not offer STARTTLS.");
+            }
+            client.UsePlainConnection(plain, connection);
         }
         catch (Exception error)
         {
-            // Until MailKit holds the connection, it is ours to close, whatever went wrong (cancellation too).
-            socket?.Dispose();
-            proxied?.Dispose();
+            // Whatever went wrong (cancellation too), the connection is closed here; MailKit may hold the stream, which the caller disposes.
+            connection.Dispose();
             if (IsSessionFailure(error, cancellationToken))
             {
                 throw SessionFailure(client, hopText, error);
@@ -198,6 +201,63 @@ internal sealed class NextHopConnector
             Log(_options.Tls == ClientTlsMode.None ? RelayLogLevel.Debug : RelayLogLevel.Information,
                 "forward " + hopText + ": no TLS (" + (_options.Tls == ClientTlsMode.None ? "turned off" : "STARTTLS not offered") + ")");
         }
+    }
+
+    /// <summary>
+    /// STARTTLS (RFC 3207) on MailKit's session, TLS on Relay's connection, then MailKit connected again
+    /// over TLS (its greeting replayed) so that it sends EHLO and learns what is offered under TLS.
+    /// </summary>
+    /// <returns>The TLS stream.</returns>
+    private async Task<Stream> StartTlsAsync(RelaySmtpClient client, NextHopStream stream, Stream connection, NextHopAddress hop, string tlsName, CancellationToken cancellationToken)
+    {
+        SmtpResponse reply = await client.StartTlsAsync(cancellationToken).ConfigureAwait(false);
+        if (reply.StatusCode != SmtpStatusCode.ServiceReady)
+        {
+            throw new SmtpCommandException(SmtpErrorCode.UnexpectedStatusCode, reply.StatusCode, reply.Response);
+        }
+        SslStream tls = await NegotiateTlsAsync(client, connection, tlsName, cancellationToken).ConfigureAwait(false);
+        client.Transcript.SkipServerBytes(stream.SwitchTo(tls));
+        stream.IsKeptOpen = true;
+        try
+        {
+            await client.DisconnectAsync(false, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            stream.IsKeptOpen = false;
+        }
+        await client.ConnectAsync(stream, tlsName, hop.Port, SecureSocketOptions.None, cancellationToken).ConfigureAwait(false);
+        return tls;
+    }
+
+    /// <summary>The TLS handshake as the client, with the session's certificate check and client certificate, within the response timeout.</summary>
+    /// <exception cref="SslHandshakeException">The handshake failed (the certificate check included).</exception>
+    /// <exception cref="TimeoutException">The next hop did not finish the handshake in time.</exception>
+    private async Task<SslStream> NegotiateTlsAsync(RelaySmtpClient client, Stream connection, string tlsName, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(connection, leaveInnerStreamOpen: true, client.ServerCertificateValidationCallback);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.ResponseTimeout);
+        // Closing the connection is the one way to abandon a handshake on every target framework.
+        using (deadline.Token.Register(state => ((IDisposable)state).Dispose(), connection))
+        {
+            try
+            {
+                await tls.AuthenticateAsClientAsync(tlsName, client.ClientCertificates, client.SslProtocols, client.CheckCertificateRevocation).ConfigureAwait(false);
+            }
+            catch (Exception error) when (error is System.Security.Authentication.AuthenticationException || error is IOException || error is ObjectDisposedException)
+            {
+                tls.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+                if (deadline.IsCancellationRequested)
+                {
+                    throw new TimeoutException("The TLS handshake did not finish within " + _options.ResponseTimeout.TotalSeconds + " s.", error);
+                }
+                throw new SslHandshakeException("The TLS handshake failed: " + error.Message, error);
+            }
+        }
+        client.UseTls(tls);
+        return tls;
     }
 
     /// <summary>The name sent as SNI and checked against the certificate.</summary>

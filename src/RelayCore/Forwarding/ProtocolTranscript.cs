@@ -34,6 +34,7 @@ internal sealed class ProtocolTranscript : IProtocolLogger
     private readonly List<TranscriptLine> _lines = new List<TranscriptLine>();
     private string _clientPending = string.Empty;
     private string _serverPending = string.Empty;
+    private int _skipServerBytes;
 
     internal ProtocolTranscript(Action<RelayLogLevel, string> log, RelayLogLevel level, string prefix)
     {
@@ -95,10 +96,20 @@ internal sealed class ProtocolTranscript : IProtocolLogger
         Record(true, text);
     }
 
+    /// <summary>Leaves the next <paramref name="count"/> bytes from the server out: the greeting replayed to MailKit after STARTTLS, already logged when it came.</summary>
+    internal void SkipServerBytes(int count) => _skipServerBytes = count;
+
     /// <inheritdoc/>
     public void LogServer(byte[] buffer, int offset, int count)
     {
-        if (!IsRecording && !_logLines)
+        if (_skipServerBytes > 0)
+        {
+            int skipped = Math.Min(count, _skipServerBytes);
+            _skipServerBytes -= skipped;
+            offset += skipped;
+            count -= skipped;
+        }
+        if (count == 0 || (!IsRecording && !_logLines))
         {
             return;
         }

@@ -15,8 +15,10 @@ namespace RelayCore.Forwarding;
 
 /// <summary>The forwarding half of the client: one spooled message per SMTP transaction, its bytes as they are.</summary>
 /// <remarks>
-/// MailKit drives the transaction (PIPELINING, SIZE, BDAT when CHUNKING is offered, RSET after a
-/// refusal); these overrides keep it from touching the content and record each recipient's answer.
+/// To a next hop that offers PIPELINING the transaction is Relay's own (RelaySmtpClient.Pipelining.cs),
+/// in every TLS mode and through SOCKS, since the connection and its TLS are Relay's; to one that does
+/// not, MailKit drives the transaction (SIZE, BDAT when CHUNKING is offered, RSET after a refusal), and
+/// these overrides keep it from touching the content and record each recipient's answer.
 /// BODY= comes from the envelope's Content field: 8BITMIME and BINARYMIME are declared when the next
 /// hop offers them. A next hop without 8BITMIME still gets 8-bit content, undeclared, as E-MailRelay
 /// sends it by default; binary content to a hop without BINARYMIME goes as 8BITMIME over DATA. UTF-8
@@ -73,6 +75,27 @@ internal sealed partial class RelaySmtpClient : SmtpClient
         if (bodyType == MessageBodyType.BinaryMime && (Capabilities & SmtpCapabilities.BinaryMime) == 0)
         {
             bodyType = MessageBodyType.EightBitMime;
+        }
+        if (CanPipeline)
+        {
+            if (bodyType == MessageBodyType.BinaryMime && (Capabilities & SmtpCapabilities.Chunking) == 0)
+            {
+                // BINARYMIME needs BDAT (RFC 3030 section 3).
+                bodyType = MessageBodyType.EightBitMime;
+            }
+            SpooledContentFile file;
+            try
+            {
+                file = SpooledContentFile.Open(message.ContentPath);
+            }
+            catch (Exception error) when (error is FileNotFoundException || error is DirectoryNotFoundException)
+            {
+                return Refusal(null, "the content file is missing");
+            }
+            using (file)
+            {
+                return await TransferPipelinedAsync(envelope.ToRemote, from, bodyType, envelope.Utf8MailboxNames || hasUtf8Names, file, forwardToSome, cancellationToken).ConfigureAwait(false);
+            }
         }
         _accepted = new List<string>(_addresses.Count);
         _rejected = new List<RecipientRejection>();

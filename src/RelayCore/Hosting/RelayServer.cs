@@ -304,7 +304,9 @@ public sealed class RelayServer : IAsyncDisposable
             throw new ArgumentException("The forwarding options are not valid: " + error.Message, "options", error);
         }
         _forwarding = new ServerForwarding(Options, spool, _context.Counters, _context.Log, agent,
-            (messages, onResult, cancellationToken) => agent.ForwardAsync(spool, messages, onResult, cancellationToken));
+            (messages, recover, onResult, cancellationToken) => messages == null
+                ? agent.ForwardReadyAsync(spool, recover, onResult, cancellationToken)
+                : agent.ForwardAsync(spool, messages, onResult, cancellationToken));
         if (Options.ForwardImmediately)
         {
             _context.ImmediateForwarding = _forwarding;
@@ -450,7 +452,7 @@ public sealed class RelayServer : IAsyncDisposable
             _context.Counters.ConnectionClosed();
             if (session.StoredCount > 0)
             {
-                _forwarding?.OnSubmitterDisconnected();
+                _forwarding?.OnSubmitterDisconnected(session.StoredMessages, session.StoredMessages.Count == session.StoredCount);
             }
         }
     }

@@ -2,6 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Threading;
@@ -17,11 +18,13 @@ namespace RelayCore.Hosting;
 /// </summary>
 internal sealed class ServerForwarding : IAsyncDisposable
 {
-    private static readonly RelayMessageState[] s_readyOnly = { RelayMessageState.Ready };
-
     // After a pass that settled nothing, only deferred (a dead next hop), disconnects wait this long before the next pass:
     // each pass lists and reads the whole backlog, so passes back to back would only burn a CPU meanwhile.
     private static readonly TimeSpan s_retryDelay = TimeSpan.FromSeconds(5);
+
+    // Passes after disconnects forward what the sessions committed; at least this often one of them lists the spool
+    // instead, for ready messages this server did not receive (another process's, a resubmitted one).
+    private static readonly TimeSpan s_listingInterval = TimeSpan.FromSeconds(30);
 
     private readonly RelayServerOptions _options;
     private readonly SpoolDirectory _spool;
@@ -52,7 +55,7 @@ internal sealed class ServerForwarding : IAsyncDisposable
         _counters = counters;
         _log = log;
         _agent = agent;
-        _pump = new ForwardingPump(forward, () => spool.Find(null, s_readyOnly), OnResult, OnPassError);
+        _pump = new ForwardingPump(forward, s_listingInterval, OnResult, OnPassError);
         _pump.PassCompleted += OnPassCompleted;
     }
 
@@ -77,19 +80,31 @@ internal sealed class ServerForwarding : IAsyncDisposable
     internal void Trigger() => _pump.RequestPass(recover: true);
 
     /// <summary>
-    /// A client that stored at least one message has gone: the proxy trigger. After a pass that got nothing
-    /// through, the pass waits until the retry delay is over (one pass for all the disconnects meanwhile).
+    /// A client that stored at least one message has gone: the proxy trigger. Its messages are handed to the
+    /// next pass. After a pass that got nothing through, the pass waits until the retry delay is over (one pass
+    /// for all the disconnects meanwhile).
     /// </summary>
-    internal void OnSubmitterDisconnected()
+    /// <param name="stored">The messages the session committed, oldest first.</param>
+    /// <param name="isComplete">False when the session committed more than it remembered: the pass lists the spool.</param>
+    internal void OnSubmitterDisconnected(IReadOnlyCollection<RelayMessage> stored, bool isComplete)
     {
         if (!_options.ForwardOnDisconnect)
         {
             return;
         }
+        _pump.Enqueue(stored);
         TimeSpan wait = new DateTime(Interlocked.Read(ref _retryAtTicks), DateTimeKind.Utc) - DateTime.UtcNow;
         if (wait <= TimeSpan.Zero)
         {
-            _pump.RequestPass(recover: false);
+            // With immediate mode the sessions keep no messages: what is left ready is for a listing to find, as in E-MailRelay.
+            if (isComplete && !_options.ForwardImmediately)
+            {
+                _pump.RequestQueuedPass();
+            }
+            else
+            {
+                _pump.RequestPass(recover: false);
+            }
         }
         else if (Interlocked.Exchange(ref _isRetryScheduled, 1) == 0)
         {

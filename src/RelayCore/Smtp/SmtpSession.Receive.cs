@@ -181,7 +181,7 @@ internal sealed partial class SmtpSession
         }
         _message.Dispose();
         _message = null;
-        Interlocked.Increment(ref _storedCount);
+        RememberStored(committed);
         if (_context.IsLogging(RelayLogLevel.Information))
         {
             _context.Log(RelayLogLevel.Information, ClientText + ": stored " + committed.Id + " (" + committed.Size + " bytes, " + _recipients.Count + " recipients)");

@@ -32,6 +32,9 @@ internal sealed partial class SmtpSession
     // RFC 5321 section 4.5.3.1.2.
     private const int MaxDomainLength = 255;
 
+    /// <summary>Committed messages a session keeps for the pass after its disconnect; the pass lists the spool when there were more.</summary>
+    internal const int MaxRememberedStored = 1000;
+
     private static readonly Encoding s_utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
     private static readonly Encoding s_strictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     private static readonly TimeSpan s_closeGrace = TimeSpan.FromSeconds(2);
@@ -54,6 +57,7 @@ internal sealed partial class SmtpSession
     private SaslServer _sasl;
     private int _badCommands;
     private int _storedCount;
+    private List<RelayMessage> _stored;
     private int _isAwaitingCommand;
 
     // The open mail transaction.
@@ -98,7 +102,28 @@ internal sealed partial class SmtpSession
     /// <summary>How many messages this client stored (answered 250, or refused in immediate mode after the commit).</summary>
     internal int StoredCount => Volatile.Read(ref _storedCount);
 
+    /// <summary>
+    /// The messages this client stored, oldest first, for the forwarding pass after it disconnects (proxy
+    /// mode only; empty otherwise); at most <see cref="MaxRememberedStored"/>.
+    /// </summary>
+    internal IReadOnlyCollection<RelayMessage> StoredMessages => (IReadOnlyCollection<RelayMessage>)_stored ?? Array.Empty<RelayMessage>();
+
     private CancellationToken Token => _deadline.Token;
+
+    /// <summary>Counts a committed message and, in proxy mode, keeps it for the pass after the disconnect.</summary>
+    /// <remarks>Not with immediate mode too: there the message is forwarded already, or in a forwarder's care, or withdrawn.</remarks>
+    private void RememberStored(RelayMessage committed)
+    {
+        Interlocked.Increment(ref _storedCount);
+        if (_options.ForwardOnDisconnect && !_options.ForwardImmediately)
+        {
+            _stored ??= new List<RelayMessage>();
+            if (_stored.Count < MaxRememberedStored)
+            {
+                _stored.Add(committed);
+            }
+        }
+    }
 
     private string ShuttingDown => "421 4.3.2 " + _context.Domain + " Service shutting down";
 

@@ -39,12 +39,29 @@ public sealed class ClaimedMessage : IDisposable
     /// <summary>Deletes the forwarded message: its envelope first, then its content.</summary>
     /// <remarks>In that order a crash can leave only a content file with no envelope, which recovery removes.</remarks>
     /// <exception cref="SpoolFileInUseException">A file stayed open in another process.</exception>
-    public void Complete()
+    public void Complete() => CompleteLater()();
+
+    /// <summary>
+    /// Settles the claim as forwarded now, deleting its envelope, and returns the rest to do (deleting the content,
+    /// letting go of the claim), so that it can wait on the disk on another thread.
+    /// </summary>
+    /// <remarks>
+    /// The envelope goes at once, so a crash from here on can never send the message again; it is cheap, since
+    /// the claim still holds the file open: the file system frees it (a disk wait where freed blocks are
+    /// discarded synchronously) when the claim lets go. Until then the content is held, so no recovery removes it;
+    /// after a crash it is an orphan that recovery removes.
+    /// </remarks>
+    /// <returns>The rest of <see cref="Complete"/>; run it once.</returns>
+    /// <exception cref="SpoolFileInUseException">The envelope stayed open in another process.</exception>
+    internal Action CompleteLater()
     {
         Settle();
         ContendedFile.Delete(Message.EnvelopePath);
-        ContendedFile.Delete(Message.ContentPath);
-        Unhold();
+        return () =>
+        {
+            ContendedFile.Delete(Message.ContentPath);
+            Unhold();
+        };
     }
 
     /// <summary>

@@ -202,7 +202,29 @@ public sealed class ClientTlsTests
         return chainPem;
     }
 
-    private async Task WithTlsHopAsync(string tlsOption, System.Func<ForwardingTestContext, AuthNextHop, Task> test)
+    [Theory]
+    [InlineData("--starttls", ClientTlsMode.StartTls)]
+    [InlineData("--implicit-tls", ClientTlsMode.Implicit)]
+    public async Task Forward_TlsHopOfferingPipelining_WholeGroupSentOverTls(string tlsOption, ClientTlsMode mode)
+    {
+        await WithTlsHopAsync(tlsOption, async (context, hop) =>
+        {
+            context.Options.Tls = mode;
+            context.Options.NextHop = hop.Address;
+            using var spool = new ForwardingSpool();
+            await spool.AddAsync(ForwardingSpool.SimpleContent("over tls"), new[] { "bob@example.net", "carol@example.net" });
+            await using var agent = new ForwardingAgent(context.Options);
+
+            ForwardingSummary summary = await agent.ForwardAsync(spool.Spool, null, null, context.Token);
+
+            Assert.Equal(1, summary.Sent);
+            JsonElement message = Assert.Single(hop.Events("message"));
+            Assert.True(message.GetProperty("tls").GetBoolean());
+            Assert.True(message.GetProperty("data_in_group").GetBoolean());
+        }, "--pipelining");
+    }
+
+    private async Task WithTlsHopAsync(string tlsOption, System.Func<ForwardingTestContext, AuthNextHop, Task> test, params string[] extra)
     {
         if (!AuthNextHop.IsAvailable(_output))
         {
@@ -210,7 +232,7 @@ public sealed class ClientTlsTests
         }
         using var context = new ForwardingTestContext();
         string chainPem = WriteServerChain(context);
-        string[] arguments = new[] { tlsOption, chainPem, chainPem, "--account", "alice:s3cret" }.ToArray();
+        string[] arguments = new[] { tlsOption, chainPem, chainPem, "--account", "alice:s3cret" }.Concat(extra).ToArray();
         await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory, arguments);
         await test(context, hop);
     }

@@ -51,6 +51,14 @@ internal sealed class ForwardingSpool : IDisposable
         return added;
     }
 
+    /// <summary>The contents of <see cref="AddManyAsync"/>'s messages as text, in ordinal order.</summary>
+    internal static List<string> ManyContents(int count) =>
+        Enumerable.Range(0, count).Select(i => Encoding.ASCII.GetString(SimpleContent("message " + i))).OrderBy(text => text, StringComparer.Ordinal).ToList();
+
+    /// <summary>Everything the next hops received, as text, in ordinal order.</summary>
+    internal static List<string> Delivered(params Peers.SmtpNextHop[] hops) =>
+        hops.SelectMany(hop => hop.Messages()).Select(message => Encoding.ASCII.GetString(message.Data)).OrderBy(text => text, StringComparer.Ordinal).ToList();
+
     internal static ForwardingOptions Options(NextHopAddress hop, Action<ForwardingOptions> edit = null)
     {
         var options = new ForwardingOptions

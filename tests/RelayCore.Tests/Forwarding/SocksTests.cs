@@ -42,6 +42,30 @@ public sealed class SocksTests
     }
 
     [Fact]
+    public async Task Forward_Socks5ToAPipeliningHop_WholeGroupSentThroughTheProxy()
+    {
+        if (!AuthNextHop.IsAvailable(_output) || !DanteSocks.IsAvailable(_output))
+        {
+            return;
+        }
+        using var context = new ForwardingTestContext();
+        await using AuthNextHop hop = await AuthNextHop.StartAsync(context.Directory, "--pipelining");
+        await using DanteSocks dante = await DanteSocks.StartAsync(context.Directory);
+        context.Options.Tls = ClientTlsMode.None;
+        context.Options.SocksProtocol = SocksProtocol.Socks5;
+        context.Options.NextHop = NextHopAddress.Parse("127.0.0.1:" + hop.Port + "@127.0.0.1:" + dante.Port);
+        using var spool = new ForwardingSpool();
+        await spool.AddManyAsync(2);
+        await using var agent = new ForwardingAgent(context.Options);
+
+        ForwardingSummary summary = await agent.ForwardAsync(spool.Spool, null, null, context.Token);
+
+        Assert.Equal(2, summary.Sent);
+        Assert.All(hop.Events("message"), message => Assert.True(message.GetProperty("data_in_group").GetBoolean()));
+        Assert.True(dante.ConnectionsTo(hop.Port) == 1, dante.Log);
+    }
+
+    [Fact]
     public async Task Connect_Socks5WithBindAddress_DanteSeesThatSourceAddress()
     {
         if (!AuthNextHop.IsAvailable(_output) || !DanteSocks.IsAvailable(_output))

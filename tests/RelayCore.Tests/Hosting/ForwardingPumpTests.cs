@@ -41,7 +41,7 @@ public sealed class ForwardingPumpTests
     }
 
     [Fact]
-    public async Task RequestPass_WithoutRecovery_ForwardsTheListedReadyMessages()
+    public async Task RequestPass_WithoutRecovery_AsksTheAgentToListTheSpoolWithoutRecovering()
     {
         var forwarder = new ScriptedForwarder();
         forwarder.ReadyIds.AddRange(new[] { "emailrelay.3.3.1", "emailrelay.3.3.2" });
@@ -51,7 +51,9 @@ public sealed class ForwardingPumpTests
         await forwarder.WaitForCallsAsync(1);
         await pump.IdleAsync().WaitAsync(s_deadline);
 
-        Assert.Equal(forwarder.ReadyIds, Assert.Single(forwarder.Calls));
+        Assert.Null(Assert.Single(forwarder.Calls));
+        Assert.False(Assert.Single(forwarder.Recovering));
+        Assert.Equal(forwarder.ReadyIds, forwarder.Reported.Select(r => r.Id));
     }
 
     [Fact]
@@ -69,9 +71,153 @@ public sealed class ForwardingPumpTests
         forwarder.Release();
         await pump.IdleAsync().WaitAsync(s_deadline);
 
-        Assert.Equal(2, forwarder.Calls.Count);
-        Assert.NotNull(forwarder.Calls[0]);
+        Assert.Equal(new[] { false, true }, forwarder.Recovering);
+        Assert.All(forwarder.Calls, call => Assert.Null(call));
+    }
+
+    [Fact]
+    public async Task RequestQueuedPass_FirstPass_ListsTheSpoolInstead()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = forwarder.CreatePump();
+
+        pump.Enqueue(new[] { Message("emailrelay.4.4.1") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(1);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Null(Assert.Single(forwarder.Calls));
+        Assert.False(Assert.Single(forwarder.Recovering));
+    }
+
+    [Fact]
+    public async Task RequestQueuedPass_AfterAListing_ForwardsTheQueuedMessagesWithoutListing()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = await forwarder.CreateListedPumpAsync();
+        RelayMessage[] committed = { Message("emailrelay.4.4.2"), Message("emailrelay.4.4.3") };
+
+        pump.Enqueue(committed);
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(2);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Equal(committed.Select(m => m.Id), forwarder.Calls[1]);
+    }
+
+    [Fact]
+    public async Task Enqueue_WhileAPassRuns_TheMessageGoesInTheNextPass()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = await forwarder.CreateListedPumpAsync();
+        forwarder.HoldNextCall();
+        pump.Enqueue(new[] { Message("emailrelay.5.5.1") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(2);
+
+        pump.Enqueue(new[] { Message("emailrelay.5.5.2") });
+        pump.RequestQueuedPass();
+        forwarder.Release();
+        await forwarder.WaitForCallsAsync(3);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Equal(new[] { "emailrelay.5.5.1" }, forwarder.Calls[1]);
+        Assert.Equal(new[] { "emailrelay.5.5.2" }, forwarder.Calls[2]);
+        Assert.Equal(new[] { "emailrelay.5.5.1", "emailrelay.5.5.2" }, forwarder.Reported.Select(r => r.Id));
+    }
+
+    [Fact]
+    public async Task RequestQueuedPass_AfterAPassDeferredAMessage_ListsTheSpool()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = await forwarder.CreateListedPumpAsync();
+        forwarder.Outcome = ForwardOutcome.Deferred;
+        pump.Enqueue(new[] { Message("emailrelay.6.6.1") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(2);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+        forwarder.Outcome = ForwardOutcome.Sent;
+
+        pump.Enqueue(new[] { Message("emailrelay.6.6.2") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(3);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Equal(new[] { "emailrelay.6.6.1" }, forwarder.Calls[1]);
+        Assert.Null(forwarder.Calls[2]);
+    }
+
+    [Fact]
+    public async Task RequestQueuedPass_AfterAPassThrew_ListsTheSpool()
+    {
+        var forwarder = new ScriptedForwarder { ThrowOnCall = 2 };
+        var errors = new ConcurrentQueue<Exception>();
+        var pump = await forwarder.CreateListedPumpAsync(errors.Enqueue);
+        pump.Enqueue(new[] { Message("emailrelay.6.6.3") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(2);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        pump.Enqueue(new[] { Message("emailrelay.6.6.4") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(3);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Single(errors);
+        Assert.Null(forwarder.Calls[2]);
+    }
+
+    [Fact]
+    public async Task Enqueue_MoreThanTheQueueHolds_NextPassListsTheSpool()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = await forwarder.CreateListedPumpAsync();
+
+        pump.Enqueue(Enumerable.Range(1, ForwardingPump.MaxQueued + 1).Select(i => Message("emailrelay.7.7." + i)));
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(2);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
         Assert.Null(forwarder.Calls[1]);
+    }
+
+    [Fact]
+    public async Task RequestQueuedPass_ListingIntervalOver_ListsTheSpool()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = await forwarder.CreateListedPumpAsync(listingInterval: TimeSpan.Zero);
+
+        pump.Enqueue(new[] { Message("emailrelay.8.8.1") });
+        pump.RequestQueuedPass();
+        await forwarder.WaitForCallsAsync(2);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Null(forwarder.Calls[1]);
+    }
+
+    [Fact]
+    public async Task RequestQueuedPass_QueueTakenByAListing_NoCallAndNoPassReported()
+    {
+        var forwarder = new ScriptedForwarder();
+        var pump = await forwarder.CreateListedPumpAsync();
+        int completed = 0;
+        pump.PassCompleted += () => Interlocked.Increment(ref completed);
+        forwarder.HoldNextCall();
+        pump.RequestPass(recover: false);
+        await forwarder.WaitForCallsAsync(2);
+
+        pump.Enqueue(new[] { Message("emailrelay.9.9.1") });
+        pump.RequestPass(recover: false);
+        pump.RequestQueuedPass();
+        forwarder.Release();
+        await forwarder.WaitForCallsAsync(3);
+        await pump.IdleAsync().WaitAsync(s_deadline);
+        pump.RequestQueuedPass();
+        await pump.IdleAsync().WaitAsync(s_deadline);
+
+        Assert.Equal(3, forwarder.Calls.Count);
+        Assert.Null(forwarder.Calls[2]);
+        Assert.Equal(2, completed);
     }
 
     [Fact]
@@ -209,6 +355,8 @@ public sealed class ForwardingPumpTests
 
         internal List<string[]> Calls { get; } = new List<string[]>();
 
+        internal List<bool> Recovering { get; } = new List<bool>();
+
         internal ConcurrentQueue<ForwardResult> Reported { get; } = new ConcurrentQueue<ForwardResult>();
 
         internal List<string> ReadyIds { get; } = new List<string>();
@@ -223,9 +371,19 @@ public sealed class ForwardingPumpTests
 
         internal bool SawCancellation { get; private set; }
 
-        internal ForwardingPump CreatePump(Action<Exception> onError = null) =>
-            new ForwardingPump(ForwardAsync, () => ReadyIds.Select(Message).ToList(), Reported.Enqueue,
+        internal ForwardingPump CreatePump(Action<Exception> onError = null, TimeSpan? listingInterval = null) =>
+            new ForwardingPump(ForwardAsync, listingInterval ?? TimeSpan.FromHours(1), Reported.Enqueue,
                 onError ?? (error => throw new Xunit.Sdk.XunitException("unexpected: " + error)));
+
+        /// <summary>A pump past its first listing pass (an empty spool), so queued passes stay queued.</summary>
+        internal async Task<ForwardingPump> CreateListedPumpAsync(Action<Exception> onError = null, TimeSpan? listingInterval = null)
+        {
+            ForwardingPump pump = CreatePump(onError, listingInterval);
+            pump.RequestPass(recover: false);
+            await WaitForCallsAsync(1);
+            await pump.IdleAsync().WaitAsync(s_deadline);
+            return pump;
+        }
 
         internal void HoldNextCall() => _hold = _held = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -234,13 +392,14 @@ public sealed class ForwardingPumpTests
         internal async Task WaitForCallsAsync(int count) =>
             await TestServer.WaitUntilAsync(() => { lock (_lock) { return Calls.Count >= count; } }, count + " forwarding call(s)");
 
-        private async Task<ForwardingSummary> ForwardAsync(IEnumerable<RelayMessage> messages, Action<ForwardResult> onResult, CancellationToken cancellationToken)
+        private async Task<ForwardingSummary> ForwardAsync(IEnumerable<RelayMessage> messages, bool recover, Action<ForwardResult> onResult, CancellationToken cancellationToken)
         {
             string[] ids = messages?.Select(m => m.Id).ToArray();
             int call;
             lock (_lock)
             {
                 Calls.Add(ids);
+                Recovering.Add(recover);
                 call = Calls.Count;
                 MaxConcurrent = Math.Max(MaxConcurrent, ++_concurrent);
             }

@@ -2,6 +2,7 @@
 // Licensed under the MIT licence.
 
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -125,6 +126,73 @@ public sealed class ServerForwardingTests
         RelayServerStatistics statistics = rig.Server.Server.GetStatistics();
         Assert.InRange(statistics.ForwardingRuns, 1, Clients);
         Assert.Equal(0, statistics.ForwardDeferred + statistics.ForwardFailed);
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task ForwardOnDisconnect_ClientsOneAfterAnother_EachClientsMessageArrivesOnceAfterItQuits()
+    {
+        await using Rig rig = await StartAsync(o => o.ForwardOnDisconnect = true);
+        if (rig == null)
+        {
+            return;
+        }
+        string[] subjects = { "first", "second", "third" };
+
+        for (int i = 0; i < subjects.Length; i++)
+        {
+            await SubmitAndQuitAsync(rig.Server, subjects[i]);
+            int forwarded = i + 1;
+            await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == forwarded && s.ForwardingRuns == forwarded, "message " + forwarded + " forwarded in its own pass");
+        }
+
+        AssertEachArrivedOnce(rig.Hop, subjects);
+        Assert.Equal(subjects.Length, rig.Server.Server.GetStatistics().ForwardingRuns);
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task ForwardOnDisconnect_ReadyMessagesLeftFromBeforeTheStart_FirstDisconnectForwardsThemToo()
+    {
+        string directory = TestServer.NewDirectory();
+        await PrefillAsync(directory, 2);
+        await using Rig rig = await StartAsync(o => o.ForwardOnDisconnect = true, directory);
+        if (rig == null)
+        {
+            return;
+        }
+
+        await SubmitAndQuitAsync(rig.Server, "proxied");
+        await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == 3, "the left-over and the new messages forwarded");
+
+        AssertEachArrivedOnce(rig.Hop, Prefilled(2).Concat(new[] { "proxied" }).ToArray());
+        Assert.Empty(rig.Server.AllSpoolFiles());
+    }
+
+    [Fact]
+    public async Task ForwardOnDisconnectWithImmediate_ClientsOneAfterAnother_EachSentOnceAndNoPassTriesThemAgain()
+    {
+        var agentLog = new ConcurrentQueue<string>();
+        await using Rig rig = await StartAsync(o =>
+        {
+            o.ForwardOnDisconnect = o.ForwardImmediately = true;
+            o.Forwarding.Log = (level, text) => agentLog.Enqueue(text);
+        });
+        if (rig == null)
+        {
+            return;
+        }
+        string[] subjects = { "first", "second" };
+
+        for (int i = 0; i < subjects.Length; i++)
+        {
+            await SubmitAndQuitAsync(rig.Server, subjects[i]);
+            int done = i + 1;
+            await WaitForStatisticsAsync(rig.Server, s => s.Forwarded == done && s.ForwardingRuns == done, "message " + done + " forwarded and its pass run");
+        }
+
+        AssertEachArrivedOnce(rig.Hop, subjects);
+        Assert.DoesNotContain(agentLog, line => line.StartsWith("skipped", StringComparison.Ordinal));
         Assert.Empty(rig.Server.AllSpoolFiles());
     }
 

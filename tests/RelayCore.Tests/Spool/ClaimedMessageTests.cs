@@ -46,6 +46,38 @@ public sealed class ClaimedMessageTests
         Assert.Throws<System.InvalidOperationException>(() => claim.Complete());
     }
 
+    [Fact]
+    public async Task CompleteLater_BeforeTheRestRuns_EnvelopeIsGoneAndRecoveryLeavesTheHeldContent()
+    {
+        using var temp = new TempSpool();
+        RelayMessage message = await temp.CommitAsync(Content);
+        ClaimedMessage claim = temp.Spool.TryClaim(message);
+
+        System.Action rest = claim.CompleteLater();
+        claim.Dispose();
+        (int returned, int removed) = temp.Spool.Recover(System.TimeSpan.Zero);
+
+        Assert.True(claim.IsSettled);
+        Assert.Equal((0, 0), (returned, removed));
+        Assert.Throws<RelayMessageNotFoundException>(() => temp.Spool.Get(message.Id));
+        Assert.Equal(new[] { message.ContentPath }, Directory.GetFiles(temp.Path));
+        rest();
+        Assert.Empty(Directory.GetFiles(temp.Path));
+    }
+
+    [Fact]
+    public async Task CompleteLater_DeletesRun_NextRecoveryFindsNothingAndTheIdIsFree()
+    {
+        using var temp = new TempSpool();
+        RelayMessage message = await temp.CommitAsync(Content);
+        ClaimedMessage claim = temp.Spool.TryClaim(message);
+
+        claim.CompleteLater()();
+
+        Assert.Equal((0, 0), temp.Spool.Recover(System.TimeSpan.Zero));
+        Assert.Throws<RelayMessageNotFoundException>(() => temp.Spool.Get(message.Id));
+    }
+
     private static async Task<RelayMessage> CommitToThreeAsync(TempSpool temp)
     {
         using IncomingMessage incoming = temp.Receive(Content, "alice@example.net");

@@ -38,6 +38,7 @@ parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
 parser.add_argument("--implicit-tls", nargs=2, metavar=("CERT", "KEY"))
 parser.add_argument("--client-ca", help="ask for a client certificate and trust this CA file")
 parser.add_argument("--auth-require-tls", action="store_true")
+parser.add_argument("--pipelining", action="store_true", help="offer PIPELINING; messages record whether DATA came with MAIL")
 parser.add_argument("--pop-log", help="dovecot log: relay only after a POP login from the same address")
 parser.add_argument("--pop-window", type=float, default=60.0)
 args = parser.parse_args()
@@ -93,6 +94,11 @@ class NextHop(SMTP):
         if first:
             record("connect", peer=list(self.session.peer)[:2])
 
+    async def smtp_MAIL(self, arg):
+        # DATA already buffered behind MAIL: the client sent the whole group before any reply (RFC 2920).
+        self.envelope.data_in_group = b"DATA\r\n" in bytes(self._reader._buffer)
+        await super().smtp_MAIL(arg)
+
     def _authenticated(self, mechanism, user, ok):
         tls, subject = tls_facts(self)
         record("auth", mechanism=mechanism, user=user, ok=ok, tls=tls, client_cert=subject)
@@ -137,6 +143,8 @@ class Handler:
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         record("ehlo", hostname=hostname)
+        if args.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
         # aiosmtpd always lists AUTH; a next hop that offers none must not.
         return [r for r in responses if OFFERED or not r[4:].startswith("AUTH")]
 
@@ -153,7 +161,8 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         tls, subject = tls_facts(server)
         record("message", mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos, auth_user=session.auth_data,
-               tls=tls, client_cert=subject, size=len(envelope.original_content or b""))
+               tls=tls, client_cert=subject, size=len(envelope.original_content or b""),
+               data_in_group=getattr(envelope, "data_in_group", False))
         return "250 2.0.0 OK queued"
 
 

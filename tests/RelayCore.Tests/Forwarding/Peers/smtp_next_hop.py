@@ -129,6 +129,7 @@ class NextHopSmtp(SMTP):
         # Commands already buffered behind MAIL were sent without waiting for its reply.
         self.pipelined = len(self._reader._buffer) > 0
         self.chunked = False
+        self.chunks = []
         await super().smtp_MAIL(arg)
 
     async def smtp_BDAT(self, arg):
@@ -155,6 +156,11 @@ class NextHopSmtp(SMTP):
         status = await self._call_handler_hook("DATA")
         self._set_post_data_state()
         await self.push(status)
+
+    async def smtp_RSET(self, arg):
+        # RFC 3030 section 3: RSET discards the chunks of the transaction, as MAIL starts a new one.
+        self.chunks = []
+        await super().smtp_RSET(arg)
 
     async def smtp_QUIT(self, arg):
         self.recorder.log_connection("quit %d" % self.connection_number)
