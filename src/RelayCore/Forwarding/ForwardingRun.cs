@@ -304,7 +304,9 @@ internal sealed class ForwardingRun
         {
             // A refusal at connect time (greeting, EHLO, AUTH) keeps the mail too: E-MailRelay fails
             // messages only on a refusal of the messages themselves.
-            DeferRoute(route, first, "cannot connect to " + route.Hop + ": " + error.Message, TimeSpan.Zero, (error as ForwardingConnectionException)?.ReplyCode);
+            // The connector's own errors already say which step failed and where; others get the hop named.
+            string reason = error is ForwardingConnectionException ? error.Message : "cannot connect to " + route.Hop + ": " + error.Message;
+            DeferRoute(route, first, reason, TimeSpan.Zero, (error as ForwardingConnectionException)?.ReplyCode);
             return null;
         }
     }

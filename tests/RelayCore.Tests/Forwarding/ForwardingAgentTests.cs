@@ -218,7 +218,7 @@ public sealed class ForwardingAgentTests
 
         Assert.Equal(2, summary.Deferred);
         Assert.Equal(0, summary.Connections);
-        Assert.All(results, result => Assert.Contains("cannot connect", result.ReplyText, StringComparison.Ordinal));
+        Assert.All(results, result => Assert.StartsWith("Cannot connect to 127.0.0.1:", result.ReplyText, StringComparison.Ordinal));
         Assert.Equal(2, spool.InState(RelayMessageState.Ready).Count);
     }
 
