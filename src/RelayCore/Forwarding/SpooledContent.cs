@@ -31,8 +31,6 @@ namespace RelayCore.Forwarding;
 internal sealed class SpooledContent : MimePart
 {
     /// <summary>Files up to this size are read once, whole, and sent from memory; larger ones are streamed.</summary>
-    private const int InMemoryLimit = 64 * 1024;
-    private const int CopyBufferSize = 64 * 1024;
     private const int ScanBufferSize = 8 * 1024;
     private static readonly byte[] s_crlf = { (byte)'\r', (byte)'\n' };
 
@@ -74,19 +72,19 @@ internal sealed class SpooledContent : MimePart
             byte[] headerBlock;
             long bodyOffset;
             bool endsWithNewLine;
-            if (fileLength <= InMemoryLimit)
+            if (fileLength <= SpooledContentFile.InMemoryLimit)
             {
                 // Small (the usual case): one read, and the file is closed before sending.
                 bytes = ArrayPool<byte>.Shared.Rent((int)Math.Max(fileLength, 1));
-                fileLength = ReadAll(file, bytes, (int)fileLength);
+                fileLength = SpooledContentFile.ReadAll(file, bytes, (int)fileLength);
                 file.Dispose();
                 file = null;
-                endsWithNewLine = fileLength >= 2 && bytes[fileLength - 2] == '\r' && bytes[fileLength - 1] == '\n';
+                endsWithNewLine = SpooledContentFile.EndsWithCrLf(bytes, (int)fileLength);
                 (headerBlock, bodyOffset) = SplitHeaderBlock(bytes, (int)fileLength, endsWithNewLine);
             }
             else
             {
-                endsWithNewLine = EndsWithCrLf(file);
+                endsWithNewLine = SpooledContentFile.EndsWithCrLf(file);
                 file.Position = 0;
                 (headerBlock, bodyOffset) = ReadHeaderBlock(file, fileLength, endsWithNewLine);
             }
@@ -133,7 +131,7 @@ internal sealed class SpooledContent : MimePart
         }
         else
         {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(SpooledContentFile.CopyBufferSize);
             try
             {
                 _file.Position = _bodyOffset;
@@ -167,7 +165,7 @@ internal sealed class SpooledContent : MimePart
         }
         else
         {
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(SpooledContentFile.CopyBufferSize);
             try
             {
                 _file.Position = _bodyOffset;
@@ -213,16 +211,6 @@ internal sealed class SpooledContent : MimePart
         options.HiddenHeaders.Add(HeaderId.ContentTransferEncoding);
         options.HiddenHeaders.Add(HeaderId.MimeVersion);
         return options;
-    }
-
-    private static int ReadAll(FileStream file, byte[] bytes, int length)
-    {
-        int total = 0, read;
-        while (total < length && (read = file.Read(bytes, total, length - total)) > 0)
-        {
-            total += read;
-        }
-        return total;
     }
 
     /// <summary>
@@ -288,12 +276,6 @@ internal sealed class SpooledContent : MimePart
             }
         }
         return -1;
-    }
-
-    private static bool EndsWithCrLf(FileStream file)
-    {
-        file.Seek(-2, SeekOrigin.End);
-        return file.ReadByte() == '\r' && file.ReadByte() == '\n';
     }
 
     private static ContentEncoding Marker(MessageBodyType bodyType) => bodyType switch

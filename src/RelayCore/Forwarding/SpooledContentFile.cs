@@ -20,8 +20,11 @@ namespace RelayCore.Forwarding;
 /// </remarks>
 internal sealed class SpooledContentFile : IDisposable
 {
-    private const int InMemoryLimit = 64 * 1024;
-    private const int CopyBufferSize = 64 * 1024;
+    /// <summary>Content files up to this size are read whole and closed before sending (also <see cref="SpooledContent"/>'s limit).</summary>
+    internal const int InMemoryLimit = 64 * 1024;
+
+    /// <summary>The pooled buffer larger content files are streamed through.</summary>
+    internal const int CopyBufferSize = 64 * 1024;
     private static readonly byte[] s_crlf = { (byte)'\r', (byte)'\n' };
 
     private FileStream _file;
@@ -57,12 +60,11 @@ internal sealed class SpooledContentFile : IDisposable
                 length = ReadAll(file, bytes, (int)length);
                 file.Dispose();
                 file = null;
-                endsWithNewLine = length >= 2 && bytes[length - 2] == '\r' && bytes[length - 1] == '\n';
+                endsWithNewLine = EndsWithCrLf(bytes, (int)length);
             }
             else
             {
-                file.Seek(-2, SeekOrigin.End);
-                endsWithNewLine = file.ReadByte() == '\r' && file.ReadByte() == '\n';
+                endsWithNewLine = EndsWithCrLf(file);
                 file.Position = 0;
             }
             var content = new SpooledContentFile(file, bytes, length, !endsWithNewLine);
@@ -129,7 +131,8 @@ internal sealed class SpooledContentFile : IDisposable
         }
     }
 
-    private static int ReadAll(FileStream file, byte[] bytes, int length)
+    /// <summary>Reads up to <paramref name="length"/> bytes from the file's position; fewer when it ends first.</summary>
+    internal static int ReadAll(FileStream file, byte[] bytes, int length)
     {
         int total = 0, read;
         while (total < length && (read = file.Read(bytes, total, length - total)) > 0)
@@ -137,5 +140,15 @@ internal sealed class SpooledContentFile : IDisposable
             total += read;
         }
         return total;
+    }
+
+    /// <summary>Whether the first <paramref name="length"/> bytes end with CRLF.</summary>
+    internal static bool EndsWithCrLf(byte[] bytes, int length) => length >= 2 && bytes[length - 2] == '\r' && bytes[length - 1] == '\n';
+
+    /// <summary>Whether a file (of at least two bytes) ends with CRLF; moves the file's position.</summary>
+    internal static bool EndsWithCrLf(FileStream file)
+    {
+        file.Seek(-2, SeekOrigin.End);
+        return file.ReadByte() == '\r' && file.ReadByte() == '\n';
     }
 }
